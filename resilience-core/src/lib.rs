@@ -1,0 +1,34 @@
+//! The runtime behind [`resilience`](https://docs.rs/resilience)'s attributes.
+//!
+//! One module per pattern, each usable on its own without the macros:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`backoff`] | delay schedules: exponential, fixed, linear; jitter; cap |
+//! | [`retry`] | a retry policy and running an operation under it, async and blocking |
+//! | [`circuit`] | the lock-free circuit breaker |
+//! | [`timeout`] | a deadline around one call |
+//! | [`fallback`] | ordered alternatives, and which one served |
+//! | [`chaos`] | seeded fault injection for tests and demos |
+//! | [`registry`] | every named breaker, for dashboards and tests |
+//! | [`pipeline`] | the driver the attribute macros expand into |
+//!
+//! Time always comes from tokio's clock ([`tokio::time`]), so tests run with the clock
+//! paused and assert exact instants. Every policy emits [`tracing`] events with target
+//! `resilience`.
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod backoff;
+pub mod chaos;
+pub mod circuit;
+mod config;
+pub mod fallback;
+pub mod pipeline;
+pub mod registry;
+pub mod retry;
+pub mod timeout;
+
+pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};
+pub use config::ConfigError;
+pub use timeout::TimedOut;

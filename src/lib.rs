@@ -1,0 +1,2 @@
+//! `resilience` (placeholder facade).
+pub use resilience_core::*;

@@ -56,7 +56,9 @@ impl ConfigError {
     /// items: a bad setting stops compilation instead of failing a call.
     ///
     /// ```
-    /// use resilience_core::{ConfigError, retry::RetryPolicy};
+    /// # use resilience_core::ConfigError;
+    /// # #[cfg(any())]
+    /// use resilience_core::retry::RetryPolicy;
     ///
     /// const POLICY: RetryPolicy = ConfigError::unwrap_const(RetryPolicy::builder().attempts(4).build());
     /// assert_eq!(POLICY.attempts(), 4);

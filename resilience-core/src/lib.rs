@@ -29,4 +29,6 @@ pub mod registry;
 pub mod retry;
 pub mod timeout;
 
+pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};
 pub use config::ConfigError;
+pub use timeout::TimedOut;

@@ -1,1 +1,322 @@
-//! placeholder
+//! The driver that the attribute macros expand into.
+//!
+//! # Why a driver and not closures
+//!
+//! The obvious expansion of `#[retry]` passes the body to the runtime as a closure,
+//! `policy.run(async || body)`. It breaks on the functions people actually write:
+//!
+//! - a body that borrows `&mut self` (or any argument mutably) cannot be re-run from an
+//!   `FnMut` closure returning a future ("captured variable cannot escape `FnMut`");
+//! - with Rust's async closures (`AsyncFnMut`) that compiles, but the resulting future is
+//!   not provably `Send` ("implementation of `Send` is not general enough"), so the
+//!   function can no longer be `tokio::spawn`ed.
+//!
+//! So the expansion awaits the body *inline*, in the user's own function, and asks a
+//! [`Pipeline`] what to do before and after each call. The pipeline holds one small
+//! state machine per layer (retry, circuit, timeout, fallback) and walks them in
+//! nesting order: topmost attribute outermost. Nothing is boxed, nothing is allocated,
+//! and the body keeps plain borrows of its arguments.
+//!
+//! # The protocol
+//!
+//! ```
+//! use std::time::Duration;
+//! use resilience_core::pipeline::{pipeline, Step};
+//!
+//! # #[derive(Debug)] struct ApiError;
+//! # impl From<resilience_core::TimedOut> for ApiError { fn from(_: resilience_core::TimedOut) -> Self { ApiError } }
+//! async fn call(prompt: &str) -> Result<usize, ApiError> {
+//!     let mut pipeline = pipeline::<Result<usize, ApiError>>()
+//!         .timeout(Duration::from_secs(10));
+//!     let mut step = pipeline.start();
+//!     loop {
+//!         let outcome = match step {
+//!             Step::Call(_) => pipeline.guard(async { Ok(prompt.len()) }).await,
+//!             Step::Done(result) => break result,
+//!         };
+//!         step = pipeline.next(outcome).await;
+//!     }
+//! }
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! assert_eq!(call("hello").await.unwrap(), 5);
+//! # });
+//! ```
+//!
+//! [`Step::Call`] carries which function to call: `0` is the body, `k >= 1` is the k-th
+//! fallback agent. [`Pipeline::guard`] applies the deadlines that cover that call.
+
+mod driver;
+mod guard;
+mod layers;
+
+use core::fmt::Debug;
+use core::marker::PhantomData;
+use core::time::Duration;
+
+use crate::circuit::CircuitBreaker;
+use crate::retry::{RetryPolicy, RetryState};
+use crate::{CircuitOpen, TimedOut};
+
+pub use guard::{Guard, Outcome};
+use layers::{CircuitLayer, FallbackLayer, Kind, RetryLayer, TimeoutLayer};
+
+/// The most layers one pipeline holds: one of each kind.
+const MAX_LAYERS: usize = 4;
+
+/// What the caller of a [`Pipeline`] does next.
+///
+/// ```
+/// use resilience_core::pipeline::Step;
+///
+/// let step: Step<u8, ()> = Step::Call(0);
+/// assert!(matches!(step, Step::Call(0)));
+/// ```
+#[derive(Debug)]
+pub enum Step<T, E> {
+    /// Call function `n` once and hand its outcome to [`Pipeline::next`]: `0` is the
+    /// body, `k >= 1` the k-th fallback agent.
+    Call(usize),
+    /// The pipeline has its answer: return it.
+    Done(Result<T, E>),
+}
+
+/// Names the `Ok` and `Err` types of a function's declared return type.
+///
+/// The expansion writes `pipeline::<ReturnType>()`, so a function that does not
+/// return a `Result` is refused right on its return type.
+///
+/// ```
+/// use resilience_core::pipeline::IsResult;
+///
+/// fn err_type<R: IsResult<Err = std::io::Error>>() {}
+/// err_type::<std::io::Result<u8>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "resilience attributes need a function that returns `Result<T, E>`, not `{Self}`",
+    label = "not a `Result`",
+    note = "`#[retry]`, `#[circuit]`, `#[timeout]` and `#[fallback]` decide from `Ok` and `Err`"
+)]
+pub trait IsResult {
+    /// The success type.
+    type Ok;
+    /// The error type.
+    type Err;
+}
+
+impl<T, E> IsResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+}
+
+/// `E` can carry a [`CircuitOpen`] rejection.
+///
+/// Implemented for every `E: From<CircuitOpen>`; it exists to say what to add when
+/// that impl is missing.
+///
+/// ```
+/// use resilience_core::{pipeline::FromCircuitOpen, CircuitOpen};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Open(CircuitOpen) }
+/// impl From<CircuitOpen> for ApiError {
+///     fn from(e: CircuitOpen) -> Self { ApiError::Open(e) }
+/// }
+/// fn needs<E: FromCircuitOpen>() {}
+/// needs::<ApiError>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[circuit]` needs `{Self}: From<CircuitOpen>` to return a rejected call as an error",
+    label = "this error type cannot carry `CircuitOpen`",
+    note = "add `impl From<resilience::CircuitOpen> for {Self}` (with thiserror: a variant `#[error(transparent)] Open(#[from] resilience::CircuitOpen)`)"
+)]
+pub trait FromCircuitOpen: From<CircuitOpen> {}
+impl<E: From<CircuitOpen>> FromCircuitOpen for E {}
+
+/// `E` can carry a [`TimedOut`] error.
+///
+/// Implemented for every `E: From<TimedOut>`; it exists to say what to add when that
+/// impl is missing.
+///
+/// ```
+/// use resilience_core::{pipeline::FromTimedOut, TimedOut};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Timeout(TimedOut) }
+/// impl From<TimedOut> for ApiError {
+///     fn from(e: TimedOut) -> Self { ApiError::Timeout(e) }
+/// }
+/// fn needs<E: FromTimedOut>() {}
+/// needs::<ApiError>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[timeout]` needs `{Self}: From<TimedOut>` to return an expired call as an error",
+    label = "this error type cannot carry `TimedOut`",
+    note = "add `impl From<resilience::TimedOut> for {Self}` (with thiserror: a variant `#[error(transparent)] Timeout(#[from] resilience::TimedOut)`)"
+)]
+pub trait FromTimedOut: From<TimedOut> {}
+impl<E: From<TimedOut>> FromTimedOut for E {}
+
+/// The layers around one call of one function, and where that call stands.
+///
+/// Build it with [`pipeline`], add layers outermost first, then drive it with
+/// [`start`](Pipeline::start), [`guard`](Pipeline::guard) and
+/// [`next`](Pipeline::next) (see the [module docs](self)).
+///
+/// ```
+/// use resilience_core::pipeline::{pipeline, Step};
+/// use resilience_core::retry::RetryPolicy;
+///
+/// const POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(
+///     RetryPolicy::builder().attempts(2).build(),
+/// );
+/// let mut calls = 0;
+/// let mut p = pipeline::<Result<u32, String>>().retry(&POLICY, |_| true, None);
+/// let mut step = p.start();
+/// let result = loop {
+///     let outcome = match step {
+///         Step::Call(_) => { calls += 1; Ok(7) }
+///         Step::Done(result) => break result,
+///     };
+///     step = p.next_blocking(outcome);
+/// };
+/// assert_eq!((result, calls), (Ok(7), 1));
+/// ```
+pub struct Pipeline<'a, T, E> {
+    /// Layer kinds, outermost first.
+    order: [Kind; MAX_LAYERS],
+    len: usize,
+    retry: Option<RetryLayer<'a, E>>,
+    circuit: Option<CircuitLayer<'a, E>>,
+    timeout: Option<TimeoutLayer<E>>,
+    fallback: Option<FallbackLayer<'a, E>>,
+    /// Whom the outcome of the call in flight belongs to: `None` for the body, or the
+    /// depth of the fallback layer that called an agent.
+    agent_of: Option<usize>,
+    _output: PhantomData<fn() -> T>,
+}
+
+/// Starts an empty pipeline for a function returning `R` (a `Result`).
+///
+/// ```
+/// let p = resilience_core::pipeline::pipeline::<Result<(), std::io::Error>>();
+/// # let _ = p;
+/// ```
+pub const fn pipeline<'a, R: IsResult>() -> Pipeline<'a, R::Ok, R::Err> {
+    Pipeline {
+        order: [Kind::Retry; MAX_LAYERS],
+        len: 0,
+        retry: None,
+        circuit: None,
+        timeout: None,
+        fallback: None,
+        agent_of: None,
+        _output: PhantomData,
+    }
+}
+
+impl<'a, T, E> Pipeline<'a, T, E> {
+    /// Adds a retry layer: re-run everything inside it under `policy`.
+    ///
+    /// `on` says which errors are retried; `retry_after` reads a delay the server asked
+    /// for (see [`RetryState::on_error`]).
+    ///
+    /// ```
+    /// # use resilience_core::{pipeline::pipeline, retry::RetryPolicy};
+    /// static POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(RetryPolicy::builder().build());
+    /// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", None);
+    /// # let _ = p;
+    /// ```
+    pub fn retry(
+        mut self,
+        policy: &'a RetryPolicy,
+        on: fn(&E) -> bool,
+        retry_after: Option<fn(&E) -> Option<Duration>>,
+    ) -> Self
+    where
+        E: Debug,
+    {
+        self.retry = Some(RetryLayer {
+            state: RetryState::new(policy),
+            on,
+            retry_after,
+            describe: |e| e as &dyn Debug,
+        });
+        self.push(Kind::Retry)
+    }
+
+    /// Adds a circuit-breaker layer: everything inside it is one call of `breaker`.
+    ///
+    /// `counts` says which errors count as failures; the others pass through and count
+    /// as neither.
+    ///
+    /// ```
+    /// # use resilience_core::{pipeline::pipeline, CircuitBreaker, CircuitOpen};
+    /// # #[derive(Debug)] struct E; impl From<CircuitOpen> for E { fn from(_: CircuitOpen) -> Self { E } }
+    /// let breaker = CircuitBreaker::builder().name("llm").build().unwrap();
+    /// let p = pipeline::<Result<(), E>>().circuit(&breaker, |_| true);
+    /// # let _ = p;
+    /// ```
+    pub fn circuit(mut self, breaker: &'a CircuitBreaker, counts: fn(&E) -> bool) -> Self
+    where
+        E: FromCircuitOpen,
+    {
+        self.circuit = Some(CircuitLayer {
+            breaker,
+            counts,
+            permit: None,
+            open: E::from,
+        });
+        self.push(Kind::Circuit)
+    }
+
+    /// Adds a timeout layer: everything inside it must finish within `after`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience_core::{pipeline::pipeline, TimedOut};
+    /// # #[derive(Debug)] struct E; impl From<TimedOut> for E { fn from(_: TimedOut) -> Self { E } }
+    /// let p = pipeline::<Result<(), E>>().timeout(Duration::from_secs(10));
+    /// # let _ = p;
+    /// ```
+    pub fn timeout(mut self, after: Duration) -> Self
+    where
+        E: FromTimedOut,
+    {
+        self.timeout = Some(TimeoutLayer {
+            after,
+            deadline: None,
+            timed_out: E::from,
+        });
+        self.push(Kind::Timeout)
+    }
+
+    /// Adds a fallback layer: when everything inside it fails with an error that `on`
+    /// accepts, call the agents named in `agents` in order ([`Step::Call`] `1..`).
+    ///
+    /// ```
+    /// # use resilience_core::pipeline::pipeline;
+    /// let p = pipeline::<Result<(), String>>().fallback(&["gpt35", "local_llm"], |_| true);
+    /// # let _ = p;
+    /// ```
+    pub fn fallback(mut self, agents: &'a [&'static str], on: fn(&E) -> bool) -> Self {
+        self.fallback = Some(FallbackLayer {
+            agents,
+            on,
+            level: 0,
+        });
+        self.push(Kind::Fallback)
+    }
+
+    fn push(mut self, kind: Kind) -> Self {
+        // Each kind is stored once, so a second layer of a kind would overwrite the
+        // first: the macros refuse that at compile time, and this keeps hand-built
+        // pipelines from silently doing the same.
+        assert!(
+            !self.order[..self.len].contains(&kind),
+            "a pipeline holds at most one layer of each kind"
+        );
+        self.order[self.len] = kind;
+        self.len += 1;
+        self
+    }
+}

@@ -1,0 +1,432 @@
+//! Writes the pipeline that replaces a function's body.
+//!
+//! Input:
+//!
+//! ```text
+//! #[circuit(threshold = 3)]
+//! #[retry(attempts = 4)]
+//! async fn gpt4(prompt: &str) -> Result<String, ApiError> { BODY }
+//! ```
+//!
+//! Output (paths shortened):
+//!
+//! ```text
+//! async fn gpt4(prompt: &str) -> Result<String, ApiError> {
+//!     let mut __resilience = pipeline::<Result<String, ApiError>>()
+//!         .circuit({ static BREAKER: CircuitBreaker = ...; BREAKER.register() }, |_| true)
+//!         .retry({ static POLICY: RetryPolicy = ...; &POLICY }, |_| true, None);
+//!     let mut __step = __resilience.start().await;
+//!     loop {
+//!         let __outcome = match __step {
+//!             Step::Call(_) => __resilience.guard(async { BODY }).await,
+//!             Step::Done(__result) => break __result,
+//!         };
+//!         __step = __resilience.next(__outcome).await;
+//!     }
+//! }
+//! ```
+//!
+//! The body is awaited inline, not passed as a closure: see the runtime's `pipeline`
+//! module docs for why. A stack without `#[retry]` or `#[fallback]` calls its body at
+//! most once, so it gets no loop and its body may consume its arguments.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
+
+use crate::args::{Filter, LayerArgs, Specific};
+use crate::errors::Errors;
+use crate::item::Function;
+use crate::stack::{self, Kind, Layer};
+
+/// The entry point shared by the four attributes.
+pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    if is_expanded_marker(&args) {
+        return item;
+    }
+    let mut function: Function = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(error) => {
+            let message = format!(
+                "`#[{}]` goes on a function (`fn` or `async fn`): {error}",
+                kind.name()
+            );
+            let error = syn::Error::new(error.span(), message).to_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    let mut errors = Errors::default();
+    let stack = stack::gather(kind, args, &mut function.attrs, &mut errors);
+    check_signature(&function, &stack, &mut errors);
+    if !errors.is_empty() {
+        // Emit the function as written, minus our attributes, so its callers still
+        // resolve and the user sees only the real mistakes.
+        let Function {
+            attrs,
+            vis,
+            sig,
+            body,
+        } = function;
+        let errors = errors.into_compile_errors();
+        return quote!(#(#attrs)* #vis #sig #body #errors);
+    }
+    let body = pipeline(&function, &stack);
+    let Function { attrs, vis, sig, .. } = function;
+    quote!(#(#attrs)* #vis #sig { #body })
+}
+
+/// `__resilience_expanded`: an attribute that the first one of its stack expanded.
+fn is_expanded_marker(args: &TokenStream) -> bool {
+    let mut tokens = args.clone().into_iter();
+    matches!(
+        (tokens.next(), tokens.next()),
+        (Some(proc_macro2::TokenTree::Ident(ident)), None) if ident == stack::EXPANDED
+    )
+}
+
+fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
+    let sig = &function.sig;
+    let names = stack
+        .iter()
+        .map(|l| format!("#[{}]", l.kind.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let ReturnType::Default = sig.output {
+        errors.at(
+            sig.paren_token.span.close(),
+            format!("{names} needs a function that returns `Result<T, E>`; this one returns `()`"),
+        );
+    }
+    if let Some(constness) = &sig.constness {
+        errors.spanned(constness, format!("{names} cannot go on a `const fn`"));
+    }
+    if sig.asyncness.is_none() {
+        if let Some(layer) = stack.iter().find(|l| l.kind == Kind::Timeout) {
+            let _ = layer;
+            errors.spanned(
+                &sig.fn_token,
+                "`#[timeout]` needs an `async fn`: a blocking call cannot be interrupted; make the function `async` or drop `#[timeout]`",
+            );
+        }
+    }
+    if stack.iter().any(|l| l.kind == Kind::Fallback) {
+        for input in &sig.inputs {
+            if let FnArg::Typed(typed) = input {
+                if !matches!(&*typed.pat, Pat::Ident(_)) {
+                    errors.spanned(
+                        &typed.pat,
+                        "`#[fallback]` passes the arguments on to its agents by name: bind this parameter to a name and destructure it in the body",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The statements that replace the body.
+fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
+    let krate = stack
+        .iter()
+        .find_map(|l| l.args.crate_path().cloned())
+        .unwrap_or_else(|| syn::parse_quote!(::resilience));
+    let private = quote!(#krate::__private);
+    let sig = &function.sig;
+    let body = &function.body;
+    let is_async = sig.asyncness.is_some();
+
+    let mut ret = match &sig.output {
+        ReturnType::Type(_, ty) => (**ty).clone(),
+        ReturnType::Default => syn::parse_quote!(()),
+    };
+    EraseImplTrait.visit_type_mut(&mut ret);
+    let layers = stack.iter().map(|layer| layer_call(layer, sig, &private));
+
+    // Mixed-site names: the user's body cannot see them, nor they the body's names.
+    let pipeline = Ident::new("__resilience", Span::mixed_site());
+    let step = Ident::new("__step", Span::mixed_site());
+    let outcome = Ident::new("__outcome", Span::mixed_site());
+    let result = Ident::new("__result", Span::mixed_site());
+
+    let build = quote! {
+        let mut #pipeline = #private::pipeline::<#ret>() #(#layers)*;
+    };
+    let call = |call: TokenStream| {
+        if is_async {
+            quote!(#pipeline.guard(#call).await)
+        } else {
+            call
+        }
+    };
+    let primary = if is_async {
+        call(quote!(async #body))
+    } else {
+        quote!((|| #body)())
+    };
+
+    let agents: &[Path] = stack
+        .iter()
+        .find_map(|l| match &l.args.specific {
+            Specific::Fallback(f) => f.agents.get().map(Vec::as_slice),
+            _ => None,
+        })
+        .unwrap_or(&[]);
+    let repeats = stack
+        .iter()
+        .any(|l| matches!(l.kind, Kind::Retry | Kind::Fallback));
+
+    if !repeats {
+        // At most one call: straight-line code, so the body may consume its arguments.
+        let (start, finish) = if is_async {
+            (
+                quote!(#pipeline.start().await),
+                quote!(#pipeline.finish(#outcome)),
+            )
+        } else {
+            (
+                quote!(#pipeline.start_blocking()),
+                quote!(#pipeline.finish(#private::Outcome::from(#outcome))),
+            )
+        };
+        return quote! {
+            #build
+            match #start {
+                #private::Step::Call(_) => {
+                    let #outcome = #primary;
+                    #finish
+                }
+                #private::Step::Done(#result) => #result,
+            }
+        };
+    }
+
+    let mut arms = Vec::new();
+    let calls: Vec<TokenStream> = std::iter::once(primary)
+        .chain(agents.iter().map(|agent| call(agent_call(agent, sig))))
+        .collect();
+    let last = calls.len() - 1;
+    for (index, call) in calls.into_iter().enumerate() {
+        let pattern = if index == last {
+            quote!(_)
+        } else {
+            quote!(#index)
+        };
+        arms.push(quote!(#private::Step::Call(#pattern) => #call,));
+    }
+    let (start, next) = if is_async {
+        (
+            quote!(#pipeline.start().await),
+            quote!(#pipeline.next(#outcome).await),
+        )
+    } else {
+        (
+            quote!(#pipeline.start_blocking()),
+            quote!(#pipeline.next_blocking(#outcome)),
+        )
+    };
+    quote! {
+        #build
+        let mut #step = #start;
+        loop {
+            let #outcome = match #step {
+                #(#arms)*
+                #private::Step::Done(#result) => break #result,
+            };
+            #step = #next;
+        }
+    }
+}
+
+/// `.retry(..)`, `.circuit(..)`, `.timeout(..)` or `.fallback(..)`, spanned on the
+/// attribute so a missing `From<CircuitOpen>` is reported there.
+fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> TokenStream {
+    let method = Ident::new(layer.kind.name(), layer.span);
+    let args = match &layer.args.specific {
+        Specific::Retry(retry) => {
+            let mut backoff = Vec::new();
+            if let Some(base) = retry.base.get() {
+                let d = base.to_tokens();
+                backoff.push(quote!(.base(#d)));
+            }
+            if let Some(factor) = retry.factor.get() {
+                backoff.push(quote!(.factor(#factor)));
+            }
+            if let Some(max) = retry.max.get() {
+                let d = max.to_tokens();
+                backoff.push(quote!(.max(#d)));
+            }
+            if let Some(jitter) = retry.jitter.get() {
+                let variant = match jitter.value().as_str() {
+                    "none" => "None",
+                    "equal" => "Equal",
+                    "decorrelated" => "Decorrelated",
+                    _ => "Full",
+                };
+                let variant = Ident::new(variant, jitter.span());
+                backoff.push(quote!(.jitter(#private::Jitter::#variant)));
+            }
+            let mut policy = Vec::new();
+            if let Some(attempts) = retry.attempts.get() {
+                policy.push(quote!(.attempts(#attempts)));
+            }
+            if retry.backoff.get().is_some() || !backoff.is_empty() {
+                let shape = match retry.backoff.get().map(syn::LitStr::value).as_deref() {
+                    Some("fixed") => quote!(fixed),
+                    Some("linear") => quote!(linear),
+                    _ => quote!(exponential),
+                };
+                policy.push(quote! {
+                    .backoff(#private::ConfigError::unwrap_const(
+                        #private::Backoff::#shape() #(#backoff)* .build()
+                    ))
+                });
+            }
+            if let Some(max_elapsed) = retry.max_elapsed.get() {
+                let d = max_elapsed.to_tokens();
+                policy.push(quote!(.max_elapsed(#d)));
+            }
+            let filter = filter(&layer.args);
+            let retry_after = match retry.retry_after.get() {
+                Some(read) => quote!(::core::option::Option::Some(#read)),
+                None => quote!(::core::option::Option::None),
+            };
+            let policy_name = Ident::new("POLICY", Span::mixed_site());
+            quote! {
+                {
+                    static #policy_name: #private::RetryPolicy = #private::ConfigError::unwrap_const(
+                        #private::RetryPolicy::builder() #(#policy)* .build()
+                    );
+                    &#policy_name
+                },
+                #filter,
+                #retry_after
+            }
+        }
+        Specific::Circuit(circuit) => {
+            let breaker = match circuit.breaker.get() {
+                Some(expr) => quote!(#expr),
+                None => {
+                    let name = match circuit.name.get() {
+                        Some(name) => quote!(#name),
+                        None => {
+                            let ident = sig.ident.to_string();
+                            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+                        }
+                    };
+                    let mut config = vec![quote!(.name(#name))];
+                    if let Some(n) = circuit.threshold.get() {
+                        config.push(quote!(.threshold(#n)));
+                    }
+                    if let Some(d) = circuit.recovery.get() {
+                        let d = d.to_tokens();
+                        config.push(quote!(.recovery(#d)));
+                    }
+                    if let Some(n) = circuit.success_threshold.get() {
+                        config.push(quote!(.success_threshold(#n)));
+                    }
+                    if let Some(n) = circuit.probes.get() {
+                        config.push(quote!(.probes(#n)));
+                    }
+                    let breaker_name = Ident::new("BREAKER", Span::mixed_site());
+                    quote! {
+                        {
+                            static #breaker_name: #private::CircuitBreaker = #private::breaker(
+                                #private::CircuitBreaker::builder() #(#config)* .build()
+                            );
+                            #breaker_name.register()
+                        }
+                    }
+                }
+            };
+            let filter = filter(&layer.args);
+            quote!(#breaker, #filter)
+        }
+        Specific::Timeout(timeout) => {
+            let after = timeout
+                .after
+                .get()
+                .map(crate::duration::DurationArg::to_tokens)
+                .unwrap_or_default();
+            quote!(#after)
+        }
+        Specific::Fallback(fallback) => {
+            let names = fallback
+                .agents
+                .get()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
+                .map(path_name);
+            let filter = filter(&layer.args);
+            quote!(&[#(#names),*], #filter)
+        }
+    };
+    quote_spanned!(layer.span=> .#method(#args))
+}
+
+/// The `fn(&E) -> bool` that picks the errors a layer acts on.
+fn filter(args: &LayerArgs) -> TokenStream {
+    let error = Ident::new("__error", Span::mixed_site());
+    match &args.common.filter {
+        Some(Filter::On(pat)) => quote!(|#error| ::core::matches!(#error, #pat)),
+        Some(Filter::When(expr)) => quote!(#expr),
+        None => quote!(|_| true),
+    }
+}
+
+/// `gpt35` for `gpt35`, `Self::local` for `Self :: local`.
+fn path_name(path: &Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+/// A call of a fallback agent with the function's own arguments: references passed on
+/// (reborrowed when `&mut`), owned values cloned (an agent runs after the body already
+/// used them).
+fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
+    let takes_self = agent
+        .segments
+        .first()
+        .is_some_and(|s| s.ident == "Self" && agent.segments.len() > 1);
+    let args = sig.inputs.iter().filter_map(|input| match input {
+        FnArg::Receiver(receiver) => {
+            if !takes_self {
+                return None;
+            }
+            Some(forward(&format_ident!("self"), &receiver.ty, receiver.span()))
+        }
+        FnArg::Typed(typed) => match &*typed.pat {
+            Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span())),
+            // Refused in `check_signature`.
+            _ => None,
+        },
+    });
+    quote!(#agent(#(#args),*))
+}
+
+fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
+        Type::Reference(_) => quote!(#name),
+        _ => quote_spanned!(span=> ::core::clone::Clone::clone(&#name)),
+    }
+}
+
+/// `impl Trait` cannot be named inside the body: let inference fill it in.
+struct EraseImplTrait;
+
+impl VisitMut for EraseImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(impl_trait) = ty {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](impl_trait.span()),
+            });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The resilience attributes of one function, gathered into one ordered stack.
+//!
+//! rustc expands the topmost attribute first and hands it the function with the
+//! attributes below still on it. That first attribute takes the others off and expands
+//! the whole stack at once, so the output is one pipeline, topmost layer outermost.
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Attribute, Ident, Path};
+
+use crate::args::{self, LayerArgs};
+use crate::errors::Errors;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Retry,
+    Circuit,
+    Timeout,
+    Fallback,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Retry => "retry",
+            Kind::Circuit => "circuit",
+            Kind::Timeout => "timeout",
+            Kind::Fallback => "fallback",
+        }
+    }
+
+    fn from_ident(ident: &syn::Ident) -> Option<Kind> {
+        [Kind::Retry, Kind::Circuit, Kind::Timeout, Kind::Fallback]
+            .into_iter()
+            .find(|kind| ident == kind.name())
+    }
+}
+
+/// One attribute of the stack.
+pub(crate) struct Layer {
+    pub(crate) kind: Kind,
+    /// The attribute's name, for errors about the attribute as a whole.
+    pub(crate) span: Span,
+    pub(crate) args: LayerArgs,
+}
+
+/// Which of `attrs` are ours: `#[retry]`, `#[resilience::retry]`, or
+/// `#[PATH::retry]` where `PATH` is the runtime path given by `crate = PATH`.
+/// A lookalike from another crate (`#[ntest::timeout]`) is left alone.
+pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kind> {
+    let path = attr.path();
+    let last = path.segments.last()?;
+    let kind = Kind::from_ident(&last.ident)?;
+    let prefix: Vec<_> = path.segments.iter().rev().skip(1).rev().map(|s| &s.ident).collect();
+    let ours = match prefix.as_slice() {
+        [] => true,
+        [root] if *root == "resilience" => true,
+        _ => crate_path.is_some_and(|krate| {
+            let wanted: Vec<_> = krate.segments.iter().map(|s| &s.ident).collect();
+            wanted == prefix
+        }),
+    };
+    ours.then_some(kind)
+}
+
+/// The argument left in place of an attribute this stack already expanded.
+pub(crate) const EXPANDED: &str = "__resilience_expanded";
+
+/// Builds the stack from the invoked attribute and the function's other attributes.
+///
+/// Each of ours is replaced by `#[its::path(__resilience_expanded)]`, which expands to
+/// nothing: the attribute's path still resolves, so the user's
+/// `use resilience::circuit;` counts as used.
+pub(crate) fn gather(
+    first: Kind,
+    first_args: TokenStream,
+    attrs: &mut Vec<Attribute>,
+    errors: &mut Errors,
+) -> Vec<Layer> {
+    let first_args = args::parse(first, first_args, Span::call_site(), errors);
+    let crate_path = first_args.crate_path().cloned();
+    let mut stack = vec![Layer {
+        kind: first,
+        span: Span::call_site(),
+        args: first_args,
+    }];
+    let mut kept = Vec::with_capacity(attrs.len());
+    for attr in attrs.drain(..) {
+        let Some(kind) = kind_of(&attr, crate_path.as_ref()) else {
+            kept.push(attr);
+            continue;
+        };
+        let path = attr.path();
+        let marker = Ident::new(EXPANDED, Span::call_site());
+        kept.push(syn::parse_quote!(#[#path(#marker)]));
+        let span = attr.path().segments.last().map_or_else(Span::call_site, |s| s.ident.span());
+        if stack.iter().any(|layer| layer.kind == kind) {
+            errors.at(
+                span,
+                format!(
+                    "duplicate `#[{}]` on one function; combine the two into one attribute",
+                    kind.name()
+                ),
+            );
+            continue;
+        }
+        let tokens = match &attr.meta {
+            syn::Meta::Path(_) => TokenStream::new(),
+            syn::Meta::List(list) => list.tokens.clone(),
+            syn::Meta::NameValue(nv) => {
+                errors.spanned(
+                    &attr,
+                    format!("expected `#[{0}]` or `#[{0}(...)]`", kind.name()),
+                );
+                let _ = nv;
+                continue;
+            }
+        };
+        let args = args::parse(kind, tokens, span, errors);
+        stack.push(Layer { kind, span, args });
+    }
+    *attrs = kept;
+    stack
+}

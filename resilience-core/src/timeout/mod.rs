@@ -1,10 +1,125 @@
-//! STUB (replaced by the real module at merge).
-#![allow(missing_docs, dead_code, unreachable_pub)]
-use std::{future::Future, time::Duration};
+//! A deadline around one call.
+//!
+//! [`timeout`] wraps a future so that it resolves to `Err(`[`TimedOut`]`)` when it runs longer
+//! than allowed; the inner future is dropped at that moment (so an HTTP request in flight is
+//! cancelled, not left running). This is what `#[timeout(10s)]` expands into.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! use std::time::Duration;
+//! use resilience_core::timeout::timeout;
+//!
+//! let slow = async {
+//!     tokio::time::sleep(Duration::from_secs(30)).await; // the LLM API hangs
+//!     "answer"
+//! };
+//! let err = timeout(Duration::from_secs(10), slow).await.unwrap_err();
+//! assert_eq!(err.to_string(), "timed out after 10s");
+//! # }
+//! ```
+//!
+//! # Why the deadline starts at the first `Pending` poll
+//!
+//! [`tokio::time::timeout`] reads the clock and builds its timer when the `Timeout` is
+//! *created*. This one does neither until the inner future first returns `Pending`:
+//!
+//! - **A call that is ready at once costs what the bare call costs.** Cached answers,
+//!   short-circuited errors (`CircuitOpen`), and most `?` exits are ready at the first poll;
+//!   they never read the clock or touch the timer wheel. This is the "success path" rule of
+//!   the crate.
+//! - **The budget covers the call, not the time before it.** A `Timeout` built, then stored
+//!   or queued behind other work before its first poll, still gives the call its full
+//!   `after`. With the attribute macros the future is polled as soon as it is built, so the
+//!   two definitions only differ when you build a `Timeout` by hand and poll it later. Use
+//!   [`timeout_at`] when you want a fixed deadline instead (e.g. one shared by several
+//!   calls, or computed before queueing).
+//!
+//! Other choices, all the same as tokio's:
+//! - The inner future is polled before the timer, so an output that is ready at the instant
+//!   of the deadline wins.
+//! - A deadline that does not fit in an [`Instant`] (e.g.
+//!   `Duration::MAX`) means "never time out".
+//! - The timer is tokio's [`Sleep`](tokio::time::Sleep), so a paused test clock
+//!   (`#[tokio::test(start_paused = true)]`) makes timeouts exact and instant; like every tokio
+//!   timer, it needs a runtime with the time driver enabled once the inner future is pending.
+//!
+//! The timer is stored inline in the [`Timeout`] (pinned with `pin-project-lite`, no `Box`):
+//! a `Timeout` never allocates. When it fires, a `warn` event (target `resilience`, field
+//! `after`) is emitted.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! use std::time::Duration;
+//! use resilience_core::timeout::timeout;
+//! use tokio::time::Instant;
+//!
+//! let call = timeout(Duration::from_secs(10), std::future::pending::<()>());
+//! tokio::time::sleep(Duration::from_secs(3)).await; // built, but not polled yet
+//! let polled = Instant::now();
+//! let err = call.await.unwrap_err();
+//! assert_eq!(err.deadline(), polled + Duration::from_secs(10)); // tokio's: 7s from here
+//! # }
+//! ```
+
+mod error;
+mod future;
+
+pub use error::TimedOut;
+pub use future::Timeout;
+
+use core::future::Future;
+use core::time::Duration;
 use tokio::time::Instant;
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TimedOut;
-pub struct Timeout<F>(F);
-pub fn timeout<F: Future>(_after: Duration, fut: F) -> Timeout<F> { Timeout(fut) }
-pub fn timeout_at<F: Future>(_d: Instant, _after: Duration, fut: F) -> Timeout<F> { Timeout(fut) }
-impl<F: Future> Future for Timeout<F> { type Output = Result<F::Output, TimedOut>; fn poll(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> { todo!() } }
+
+/// Runs `fut` with a deadline `after` its first `Pending` poll.
+///
+/// Resolves to `Ok(output)` if `fut` finishes in time, else to `Err(TimedOut)` once the deadline
+/// passes, after dropping `fut`. Reads no clock and builds no timer if `fut` is ready at its
+/// first poll (see the [module docs](self) for how this differs from
+/// [`tokio::time::timeout`]).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use resilience_core::timeout::timeout;
+///
+/// let fast = timeout(Duration::from_secs(1), async { Ok::<_, ()>("cached") }).await;
+/// assert_eq!(fast, Ok(Ok("cached")));
+///
+/// let hang = timeout(Duration::from_secs(1), std::future::pending::<()>()).await;
+/// assert_eq!(hang.unwrap_err().after(), Duration::from_secs(1));
+/// # }
+/// ```
+pub const fn timeout<F: Future>(after: Duration, fut: F) -> Timeout<F> {
+    Timeout::new(after, fut)
+}
+
+/// Runs `fut` until a known `deadline` (on tokio's clock).
+///
+/// `after` is only reported: it is what [`TimedOut::after`] returns and what the `warn` event
+/// shows, so pass the budget the deadline was computed from. As with [`timeout`], no timer is
+/// built if `fut` is ready at its first poll, and an already-passed deadline still lets a ready
+/// `fut` through.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use resilience_core::timeout::timeout_at;
+/// use tokio::time::{sleep, Instant};
+///
+/// // One deadline shared by two calls: 5s in total.
+/// let budget = Duration::from_secs(5);
+/// let deadline = Instant::now() + budget;
+/// let first = timeout_at(deadline, budget, sleep(Duration::from_secs(3))).await;
+/// assert!(first.is_ok());
+/// let second = timeout_at(deadline, budget, sleep(Duration::from_secs(3))).await;
+/// assert_eq!(second.unwrap_err().deadline(), deadline);
+/// # }
+/// ```
+pub const fn timeout_at<F: Future>(deadline: Instant, after: Duration, fut: F) -> Timeout<F> {
+    Timeout::new_at(deadline, after, fut)
+}

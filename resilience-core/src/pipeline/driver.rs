@@ -331,7 +331,9 @@ impl<T, E> Pipeline<'_, T, E> {
                         });
                     }
                 }
-                Err(_) if layer.level < layer.agents.len() => {
+                // The filter applies at every level, as in `fallback::first_ok`: an
+                // error it rejects is returned as it is, not handed to the next agent.
+                Err(error) if layer.level < layer.agents.len() && (layer.on)(error) => {
                     layer.level += 1;
                     self.agent_of = Some(depth);
                     return Action::Step(Step::Call(layer.level));

@@ -56,8 +56,7 @@ impl ConfigError {
     /// items: a bad setting stops compilation instead of failing a call.
     ///
     /// ```
-    /// # use resilience_core::ConfigError;
-    /// # #[cfg(any())]
+    /// use resilience_core::ConfigError;
     /// use resilience_core::retry::RetryPolicy;
     ///
     /// const POLICY: RetryPolicy = ConfigError::unwrap_const(RetryPolicy::builder().attempts(4).build());

@@ -1,33 +1,156 @@
-//! `resilience`: retry, circuit breaker, timeout and fallback as attributes on your
-//! functions, for code that calls flaky services (LLM APIs above all).
+//! Retry, circuit breaker, timeout and fallback as attributes on your functions, for
+//! code that calls flaky services: LLM APIs above all, where timeouts, `429 Too Many
+//! Requests` with `Retry-After`, 5xx bursts and malformed output are daily life.
 //!
-//! (Crate docs are completed with the macros: see README.md.)
+//! ```
+//! use resilience::{circuit, fallback, retry, timeout, CircuitOpen, TimedOut};
+//!
+//! #[derive(Debug)]
+//! enum ApiError { Network, RateLimited, Open(CircuitOpen), Timeout(TimedOut) }
+//! impl From<CircuitOpen> for ApiError { fn from(e: CircuitOpen) -> Self { ApiError::Open(e) } }
+//! impl From<TimedOut> for ApiError { fn from(e: TimedOut) -> Self { ApiError::Timeout(e) } }
+//!
+//! async fn gpt35(prompt: &str) -> Result<String, ApiError> { Err(ApiError::RateLimited) }
+//! async fn local_llm(prompt: &str) -> Result<String, ApiError> { Ok(format!("local: {prompt}")) }
+//!
+//! #[fallback(agents = [gpt35, local_llm])]
+//! #[circuit(threshold = 3, recovery = 30s, success_threshold = 2)]
+//! #[retry(attempts = 4, backoff = "exp", max = 10s, on = ApiError::Network | ApiError::RateLimited)]
+//! #[timeout(10s)]
+//! async fn gpt4(prompt: &str) -> Result<String, ApiError> {
+//!     Err(ApiError::Network) // one HTTP call
+//! }
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)]
+//! # async fn main() {
+//! let (answer, served) = resilience::fallback::observe(gpt4("hello")).await;
+//! assert_eq!(answer.unwrap(), "local: hello");
+//! assert_eq!(served.unwrap().by, "local_llm");
+//! # }
+//! ```
+//!
+//! # Stacking
+//!
+//! Several attributes on one function form one pipeline. **Textual order is nesting
+//! order: the topmost attribute is the outermost layer.**
+//!
+//! ```text
+//! #[fallback]  ┌───────────────────────────────────────────────────────┐
+//! #[circuit]   │ ┌────────────────────────────────────────────────┐    │ agents, in order,
+//! #[retry]     │ │ ┌──────────────────────────────────────────┐   │    │ when all of this fails
+//! #[timeout]   │ │ │ ┌────────────┐ ┌────────────┐             │   │    │
+//!              │ │ │ │ 10s │ body │ │ 10s │ body │  ...  x4    │   │    │
+//!              │ │ │ └────────────┘ └────────────┘             │   │    │
+//!              │ │ │   retry: 1s, 2s, 4s between attempts      │   │    │
+//!              │ │ └──────────────────────────────────────────┘   │    │
+//!              │ │   breaker: one outcome per retry sequence       │    │
+//!              │ └────────────────────────────────────────────────┘    │
+//!              └───────────────────────────────────────────────────────┘
+//! ```
+//!
+//! With `#[circuit]` above `#[retry]` the breaker sees one outcome per exhausted retry
+//! sequence; with `#[retry]` above `#[circuit]` it sees every attempt, and once it opens
+//! the retry receives [`CircuitOpen`] (retried only if `on`/`when` says so). A
+//! `#[timeout]` below `#[retry]` bounds each attempt; above it, the whole sequence
+//! including the waits.
+//!
+//! The first attribute expands the whole stack into one call chain; the ones below it
+//! are left as inert markers. Attributes that are not ours stay on the function and
+//! wrap the whole pipeline.
+//!
+//! # What the expansion looks like
+//!
+//! `cargo expand` shows a short, absolute-path call into the runtime: a
+//! [`pipeline`](pipeline::pipeline) with one layer per attribute, and a loop that
+//! awaits your body inline and asks the pipeline what to do next.
+//!
+//! ```
+//! # use resilience::{CircuitOpen, TimedOut};
+//! # #[derive(Debug)] enum ApiError { Network }
+//! // #[retry(attempts = 4, on = ApiError::Network)]
+//! async fn gpt4(prompt: &str) -> Result<String, ApiError> {
+//!     let mut pipeline = resilience::pipeline::pipeline::<Result<String, ApiError>>().retry(
+//!         {
+//!             static POLICY: resilience::retry::RetryPolicy = resilience::ConfigError::unwrap_const(
+//!                 resilience::retry::RetryPolicy::builder().attempts(4).build(),
+//!             );
+//!             &POLICY
+//!         },
+//!         |error| matches!(error, ApiError::Network),
+//!         None,
+//!     );
+//!     let mut step = pipeline.start().await;
+//!     loop {
+//!         let outcome = match step {
+//!             resilience::pipeline::Step::Call(_) => pipeline.guard(async {
+//!                 Ok(format!("answer to {prompt}")) // the body, unchanged
+//!             }).await,
+//!             resilience::pipeline::Step::Done(result) => break result,
+//!         };
+//!         step = pipeline.next(outcome).await;
+//!     }
+//! }
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! # assert_eq!(gpt4("q").await.unwrap(), "answer to q");
+//! # });
+//! ```
+//!
+//! Why a loop and not a closure: a closure that re-runs the body cannot borrow
+//! `&mut self`, and an async closure makes the future lose `Send` (see
+//! [`pipeline`]). Awaiting the body inline keeps every borrow plain and the future
+//! `Send` whenever the body's is, so these functions can be `tokio::spawn`ed.
+//!
+//! # Arguments across attempts
+//!
+//! Each attempt runs the body again. Arguments the body only borrows (references,
+//! `&self`, `&mut self`, owned values used by reference) need no `Clone` and are not
+//! copied. A body that *consumes* an owned argument under `#[retry]` or `#[fallback]`
+//! does not compile (`value moved here, in previous iteration of loop`, pointing at the
+//! argument); take a fresh copy per attempt at the top of the body:
+//!
+//! ```
+//! # use resilience::retry;
+//! # #[derive(Debug)] struct ApiError;
+//! # fn send(_: Vec<u8>) -> Result<usize, ApiError> { Ok(0) }
+//! #[retry(attempts = 3)]
+//! async fn upload(body: Vec<u8>) -> Result<usize, ApiError> {
+//!     let body = body.clone(); // one copy per attempt, spelled out
+//!     send(body)
+//! }
+//! ```
+//!
+//! Stacks without `#[retry]` and `#[fallback]` call the body once, so there the body
+//! may consume its arguments freely. Fallback agents receive the function's arguments:
+//! references as they are (`&mut` reborrowed), owned values cloned.
+//!
+//! # Without the macros
+//!
+//! Every pattern is usable on its own from [`retry`], [`circuit`](mod@circuit),
+//! [`timeout`](mod@timeout), [`fallback`](mod@fallback), [`backoff`] and [`chaos`];
+//! depend on `resilience-core` alone if you want the runtime without proc macros.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 #[doc(inline)]
 pub use resilience_core::{
-    backoff, chaos, circuit, fallback, pipeline, registry, retry, timeout, CircuitBreaker,
-    CircuitOpen, ConfigError, State, Stats, TimedOut,
+    CircuitBreaker, CircuitOpen, ConfigError, State, Stats, TimedOut, backoff, chaos, circuit,
+    fallback, pipeline, registry, retry, timeout,
 };
 
-#[doc(inline)]
-pub use resilience_macros::{circuit, fallback, retry, timeout};
+mod attributes;
+pub use attributes::*;
 
 /// What the attribute macros' expansions refer to. Not public API: no stability
 /// guarantees, and nothing here is meant to be named by hand.
 #[doc(hidden)]
 pub mod __private {
+    pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
-    pub use resilience_core::pipeline::{pipeline, Outcome, Step};
+    pub use resilience_core::pipeline::{Outcome, Step, pipeline};
     pub use resilience_core::retry::RetryPolicy;
-    pub use resilience_core::ConfigError;
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not
     /// check (an expression, not a literal) stops compilation here.
-    pub const fn breaker(
-        built: Result<CircuitBreaker, ConfigError>,
-    ) -> CircuitBreaker {
+    pub const fn breaker(built: Result<CircuitBreaker, ConfigError>) -> CircuitBreaker {
         match built {
             Ok(breaker) => breaker,
             Err(error) => panic!("{}", error.reason()),

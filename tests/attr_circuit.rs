@@ -3,9 +3,9 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{secs, ApiError, Calls};
-use resilience::{circuit, registry, CircuitBreaker, State, Stats};
-use tokio::time::{advance, Instant};
+use common::{ApiError, Calls, secs};
+use resilience::{CircuitBreaker, State, Stats, circuit, registry};
+use tokio::time::{Instant, advance};
 
 static CALLS: Calls = Calls::new();
 static HEALTHY: AtomicBool = AtomicBool::new(false);
@@ -21,7 +21,12 @@ async fn llm(prompt: &str) -> Result<String, ApiError> {
 }
 
 fn stats(calls: u64, successes: u64, failures: u64, rejected: u64) -> Stats {
-    Stats { calls, successes, failures, rejected }
+    Stats {
+        calls,
+        successes,
+        failures,
+        rejected,
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -108,21 +113,35 @@ struct Provider {
 impl Provider {
     #[circuit(breaker = &self.breaker)]
     async fn call(&self) -> Result<u32, ApiError> {
-        if self.up { Ok(1) } else { Err(ApiError::Network) }
+        if self.up {
+            Ok(1)
+        } else {
+            Err(ApiError::Network)
+        }
     }
 
     #[circuit(breaker = &self.breaker)]
     fn call_blocking(&mut self) -> Result<u32, ApiError> {
         self.up = !self.up;
-        if self.up { Ok(2) } else { Err(ApiError::Network) }
+        if self.up {
+            Ok(2)
+        } else {
+            Err(ApiError::Network)
+        }
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn per_instance_breakers_are_independent() {
     let build = || CircuitBreaker::builder().threshold(1).build().unwrap();
-    let down = Provider { breaker: build(), up: false };
-    let up = Provider { breaker: build(), up: true };
+    let down = Provider {
+        breaker: build(),
+        up: false,
+    };
+    let up = Provider {
+        breaker: build(),
+        up: true,
+    };
     let _ = down.call().await;
     assert!(matches!(down.call().await, Err(ApiError::Open(_))));
     assert_eq!(up.call().await, Ok(1));
@@ -132,7 +151,10 @@ async fn per_instance_breakers_are_independent() {
 
 #[test]
 fn blocking_functions_use_the_breaker_too() {
-    let mut provider = Provider { breaker: CircuitBreaker::builder().threshold(2).build().unwrap(), up: true };
+    let mut provider = Provider {
+        breaker: CircuitBreaker::builder().threshold(2).build().unwrap(),
+        up: true,
+    };
     assert_eq!(provider.call_blocking(), Err(ApiError::Network));
     assert_eq!(provider.call_blocking(), Ok(2));
     assert_eq!(provider.breaker.stats(), stats(2, 1, 1, 0));

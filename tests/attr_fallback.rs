@@ -3,7 +3,7 @@ mod common;
 
 use common::{ApiError, Calls};
 use resilience::fallback;
-use resilience::fallback::{observe, Served};
+use resilience::fallback::{Served, observe};
 
 static PRIMARY: Calls = Calls::new();
 static GPT35: Calls = Calls::new();
@@ -12,7 +12,9 @@ static LOCAL: Calls = Calls::new();
 async fn gpt35(prompt: &str) -> Result<String, ApiError> {
     GPT35.hit();
     let _ = prompt;
-    Err(ApiError::RateLimited { retry_after: common::secs(1.0) })
+    Err(ApiError::RateLimited {
+        retry_after: common::secs(1.0),
+    })
 }
 
 async fn local_llm(prompt: &str) -> Result<String, ApiError> {
@@ -31,7 +33,13 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
 async fn agents_are_called_in_order_and_the_server_is_reported() {
     let (result, served) = observe(gpt4("Analyze customer sentiment")).await;
     assert_eq!(result.unwrap(), "local: Analyze customer sentiment");
-    assert_eq!(served, Some(Served { by: "local_llm", level: 2 }));
+    assert_eq!(
+        served,
+        Some(Served {
+            by: "local_llm",
+            level: 2
+        })
+    );
     assert_eq!((PRIMARY.count(), GPT35.count(), LOCAL.count()), (1, 1, 1));
 }
 
@@ -110,7 +118,13 @@ async fn methods_fall_back_to_other_methods() {
     let agents = Agents { name: "backup" };
     let (result, served) = observe(agents.main_model("q")).await;
     assert_eq!(result.unwrap(), "backup answered q");
-    assert_eq!(served, Some(Served { by: "Self::backup", level: 1 }));
+    assert_eq!(
+        served,
+        Some(Served {
+            by: "Self::backup",
+            level: 1
+        })
+    );
     let (result, served) = resilience::fallback::observe_blocking(|| agents.main_blocking(1));
     assert_eq!(result, Ok(7));
     assert_eq!(served.map(|s| s.level), Some(1));

@@ -3,7 +3,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{is_transient, secs, server_delay, ApiError, Calls};
+use common::{ApiError, Calls, is_transient, secs, server_delay};
 use resilience::retry;
 use tokio::time::Instant;
 
@@ -53,7 +53,11 @@ async fn question_mark_in_the_body_is_retried() {
     static CALLS: Calls = Calls::new();
     #[retry(attempts = 3, base = 10ms, jitter = "none")]
     async fn parse() -> Result<u32, ApiError> {
-        let text = if CALLS.hit() < 3 { "not a number" } else { "42" };
+        let text = if CALLS.hit() < 3 {
+            "not a number"
+        } else {
+            "42"
+        };
         let n: u32 = text.parse()?;
         Ok(n)
     }
@@ -95,7 +99,9 @@ async fn retry_after_replaces_that_one_delay_only() {
     #[retry(attempts = 3, jitter = "none", retry_after = server_delay)]
     async fn limited() -> Result<(), ApiError> {
         match CALLS.hit() {
-            1 => Err(ApiError::RateLimited { retry_after: secs(3.0) }),
+            1 => Err(ApiError::RateLimited {
+                retry_after: secs(3.0),
+            }),
             _ => Err(ApiError::Network),
         }
     }
@@ -110,10 +116,17 @@ async fn retry_after_longer_than_max_gives_up_at_once() {
     #[retry(attempts = 4, max = 10s, retry_after = server_delay)]
     async fn limited() -> Result<(), ApiError> {
         CALLS.hit();
-        Err(ApiError::RateLimited { retry_after: secs(60.0) })
+        Err(ApiError::RateLimited {
+            retry_after: secs(60.0),
+        })
     }
     let start = Instant::now();
-    assert_eq!(limited().await, Err(ApiError::RateLimited { retry_after: secs(60.0) }));
+    assert_eq!(
+        limited().await,
+        Err(ApiError::RateLimited {
+            retry_after: secs(60.0)
+        })
+    );
     assert_eq!(CALLS.count(), 1);
     assert_eq!(start.elapsed(), Duration::ZERO);
 }
@@ -178,7 +191,10 @@ async fn full_jitter_stays_within_the_nominal_delay() {
     let at = CALLS.secs();
     let gaps: Vec<f64> = at.windows(2).map(|w| w[1] - w[0]).collect();
     for (gap, nominal) in gaps.iter().zip([1.0, 2.0, 4.0]) {
-        assert!((0.0..=nominal).contains(gap), "{gap} outside [0, {nominal}]");
+        assert!(
+            (0.0..=nominal).contains(gap),
+            "{gap} outside [0, {nominal}]"
+        );
     }
 }
 
@@ -193,7 +209,11 @@ struct Client {
 
 impl Client {
     #[retry(attempts = 3, base = 1s, jitter = "none")]
-    async fn ask(&mut self, conversation: &Conversation, model: String) -> Result<String, ApiError> {
+    async fn ask(
+        &mut self,
+        conversation: &Conversation,
+        model: String,
+    ) -> Result<String, ApiError> {
         self.calls += 1;
         if self.calls < 3 {
             return Err(ApiError::Network);
@@ -214,7 +234,9 @@ impl Client {
 #[tokio::test(start_paused = true)]
 async fn methods_borrow_self_mutably_and_arguments_without_clone() {
     let mut client = Client { calls: 0 };
-    let conversation = Conversation { turns: vec!["hi".into()] };
+    let conversation = Conversation {
+        turns: vec!["hi".into()],
+    };
     let answer = client.ask(&conversation, "gpt-4".to_owned()).await;
     assert_eq!(answer.unwrap(), "gpt-4: 1 turns");
     assert_eq!(client.calls, 3);

@@ -1,10 +1,10 @@
 //! Stacking: the topmost attribute is the outermost layer.
 mod common;
 
-use common::{secs, ApiError, Calls};
-use resilience::fallback::{observe, Served};
-use resilience::{circuit, fallback, registry, retry, timeout, State};
-use tokio::time::{sleep, Instant};
+use common::{ApiError, Calls, secs};
+use resilience::fallback::{Served, observe};
+use resilience::{State, circuit, fallback, registry, retry, timeout};
+use tokio::time::{Instant, sleep};
 
 #[tokio::test(start_paused = true)]
 async fn circuit_above_retry_sees_one_outcome_per_retry_sequence() {
@@ -18,7 +18,10 @@ async fn circuit_above_retry_sees_one_outcome_per_retry_sequence() {
     assert_eq!(down().await, Err(ApiError::Network));
     let breaker = registry::circuit("outer-circuit").unwrap();
     assert_eq!(CALLS.count(), 3);
-    assert_eq!((breaker.stats().failures, breaker.state()), (1, State::Closed));
+    assert_eq!(
+        (breaker.stats().failures, breaker.state()),
+        (1, State::Closed)
+    );
     let _ = down().await;
     assert_eq!(CALLS.count(), 6);
     assert_eq!(breaker.state(), State::Open);
@@ -44,16 +47,23 @@ async fn retry_above_circuit_sees_every_attempt_and_stops_on_open() {
     assert_eq!(open.name(), "inner-circuit");
     assert_eq!(CALLS.count(), 2);
     assert_eq!(start.elapsed(), secs(3.0));
-    assert_eq!(registry::circuit("inner-circuit").unwrap().stats().rejected, 1);
+    assert_eq!(
+        registry::circuit("inner-circuit").unwrap().stats().rejected,
+        1
+    );
 }
 
 async fn gpt35(prompt: &str) -> Result<String, ApiError> {
     let _ = prompt;
-    Err(ApiError::RateLimited { retry_after: secs(1.0) })
+    Err(ApiError::RateLimited {
+        retry_after: secs(1.0),
+    })
 }
 
 async fn local_llm(prompt: &str) -> Result<String, ApiError> {
-    Ok(format!("Sentiment of {prompt:?}: Positive (confidence: 0.78)"))
+    Ok(format!(
+        "Sentiment of {prompt:?}: Positive (confidence: 0.78)"
+    ))
 }
 
 static GPT4: Calls = Calls::new();
@@ -74,7 +84,13 @@ async fn the_design_stack_end_to_end() {
     let start = Instant::now();
     let (result, served) = observe(gpt4("reviews")).await;
     assert!(result.unwrap().starts_with("Sentiment"));
-    assert_eq!(served, Some(Served { by: "local_llm", level: 2 }));
+    assert_eq!(
+        served,
+        Some(Served {
+            by: "local_llm",
+            level: 2
+        })
+    );
     // Four attempts of 10s each, with 1 + 2 + 4 seconds between them.
     assert_eq!(GPT4.secs(), [0.0, 11.0, 23.0, 37.0]);
     assert_eq!(start.elapsed(), secs(47.0));

@@ -3,9 +3,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{secs, ApiError, Calls};
+use common::{ApiError, Calls, secs};
 use resilience::{retry, timeout};
-use tokio::time::{sleep, Instant};
+use tokio::time::{Instant, sleep};
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_call_is_dropped_at_the_deadline() {

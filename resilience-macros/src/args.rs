@@ -134,7 +134,11 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream, span: Span, errors: &mut Er
     args
 }
 
-fn parse_list(input: ParseStream<'_>, args: &mut LayerArgs, errors: &mut Errors) -> syn::Result<()> {
+fn parse_list(
+    input: ParseStream<'_>,
+    args: &mut LayerArgs,
+    errors: &mut Errors,
+) -> syn::Result<()> {
     let mut first = true;
     while !input.is_empty() {
         // `#[timeout(10s)]`: the deadline comes first, without a key.
@@ -204,23 +208,39 @@ fn parse_value(
     }
     match &mut args.specific {
         Specific::Retry(retry) => match name.as_str() {
-            "attempts" => retry.attempts.set(key, positive(input, key, errors)?, errors),
-            "backoff" => retry.backoff.set(key, choice(input, &["exp", "fixed", "linear"], errors)?, errors),
+            "attempts" => retry
+                .attempts
+                .set(key, positive(input, key, errors)?, errors),
+            "backoff" => retry.backoff.set(
+                key,
+                choice(input, &["exp", "fixed", "linear"], errors)?,
+                errors,
+            ),
             "base" => retry.base.set(key, duration(input)?, errors),
             "factor" => retry.factor.set(key, factor(input, errors)?, errors),
             "max" => retry.max.set(key, duration(input)?, errors),
-            "jitter" => retry
-                .jitter
-                .set(key, choice(input, &["none", "full", "equal", "decorrelated"], errors)?, errors),
+            "jitter" => retry.jitter.set(
+                key,
+                choice(input, &["none", "full", "equal", "decorrelated"], errors)?,
+                errors,
+            ),
             "max_elapsed" => retry.max_elapsed.set(key, duration(input)?, errors),
             "retry_after" => retry.retry_after.set(key, input.parse()?, errors),
             _ => unknown(input, key, "retry", RETRY_KEYS, errors),
         },
         Specific::Circuit(circuit) => match name.as_str() {
-            "threshold" => circuit.threshold.set(key, positive(input, key, errors)?, errors),
+            "threshold" => circuit
+                .threshold
+                .set(key, positive(input, key, errors)?, errors),
             "recovery" => circuit.recovery.set(key, duration(input)?, errors),
-            "success_threshold" => circuit.success_threshold.set(key, positive(input, key, errors)?, errors),
-            "probes" => circuit.probes.set(key, positive(input, key, errors)?, errors),
+            "success_threshold" => {
+                circuit
+                    .success_threshold
+                    .set(key, positive(input, key, errors)?, errors)
+            }
+            "probes" => circuit
+                .probes
+                .set(key, positive(input, key, errors)?, errors),
             "name" => {
                 let lit: LitStr = input.parse()?;
                 if lit.value().is_empty() {
@@ -244,7 +264,10 @@ fn parse_value(
                     }
                 }
                 if agents.is_empty() {
-                    errors.spanned(key, "`agents` needs at least one function, e.g. `agents = [backup]`");
+                    errors.spanned(
+                        key,
+                        "`agents` needs at least one function, e.g. `agents = [backup]`",
+                    );
                 }
                 fallback.agents.set(key, agents, errors);
             }
@@ -278,7 +301,10 @@ fn unknown(input: ParseStream<'_>, key: &Ident, attr: &str, valid: &str, errors:
 
 fn positive(input: ParseStream<'_>, key: &Ident, errors: &mut Errors) -> syn::Result<u32> {
     let lit: syn::LitInt = input.parse().map_err(|e| {
-        syn::Error::new(e.span(), format!("`{key}` takes a whole number, e.g. `{key} = 3`"))
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a whole number, e.g. `{key} = 3`"),
+        )
     })?;
     let value: u32 = lit.base10_parse()?;
     if value == 0 {
@@ -295,8 +321,15 @@ fn positive(input: ParseStream<'_>, key: &Ident, errors: &mut Errors) -> syn::Re
 fn choice(input: ParseStream<'_>, valid: &[&str], errors: &mut Errors) -> syn::Result<LitStr> {
     let lit: LitStr = input.parse()?;
     if !valid.contains(&lit.value().as_str()) {
-        let list = valid.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(", ");
-        errors.spanned(&lit, format!("unknown value \"{}\"; expected one of {list}", lit.value()));
+        let list = valid
+            .iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        errors.spanned(
+            &lit,
+            format!("unknown value \"{}\"; expected one of {list}", lit.value()),
+        );
     }
     Ok(lit)
 }
@@ -373,12 +406,18 @@ fn validate(kind: Kind, span: Span, args: &LayerArgs, errors: &mut Errors) {
         }
         Specific::Timeout(timeout) => {
             if timeout.after.get().is_none() {
-                errors.at(span, "`#[timeout]` needs a duration, e.g. `#[timeout(10s)]`");
+                errors.at(
+                    span,
+                    "`#[timeout]` needs a duration, e.g. `#[timeout(10s)]`",
+                );
             }
         }
         Specific::Fallback(fallback) => {
             if fallback.agents.get().is_none() {
-                errors.at(span, "`#[fallback]` needs `agents = [...]`, the functions to call in order");
+                errors.at(
+                    span,
+                    "`#[fallback]` needs `agents = [...]`, the functions to call in order",
+                );
             }
         }
     }

@@ -22,11 +22,17 @@ impl DurationArg {
         };
         let (digits, suffix, span) = match &lit.lit {
             Lit::Int(int) => (int.base10_digits().to_owned(), int.suffix(), int.span()),
-            Lit::Float(float) => (float.base10_digits().to_owned(), float.suffix(), float.span()),
+            Lit::Float(float) => (
+                float.base10_digits().to_owned(),
+                float.suffix(),
+                float.span(),
+            ),
             _ => {
                 return Err(syn::Error::new(
                     lit.span(),
-                    format!("expected a duration such as `10s` or `250ms`, or a `Duration` expression"),
+                    format!(
+                        "expected a duration such as `10s` or `250ms`, or a `Duration` expression"
+                    ),
                 ));
             }
         };
@@ -39,7 +45,9 @@ impl DurationArg {
             "" => {
                 return Err(syn::Error::new(
                     span,
-                    format!("a duration needs a unit: write `{digits}s` or `{digits}ms` (units: {UNITS})"),
+                    format!(
+                        "a duration needs a unit: write `{digits}s` or `{digits}ms` (units: {UNITS})"
+                    ),
                 ));
             }
             other => {

@@ -73,7 +73,9 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         return quote!(#(#attrs)* #vis #sig #body #errors);
     }
     let body = pipeline(&function, &stack);
-    let Function { attrs, vis, sig, .. } = function;
+    let Function {
+        attrs, vis, sig, ..
+    } = function;
     quote!(#(#attrs)* #vis #sig { #body })
 }
 
@@ -397,7 +399,11 @@ fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
             if !takes_self {
                 return None;
             }
-            Some(forward(&format_ident!("self"), &receiver.ty, receiver.span()))
+            Some(forward(
+                &format_ident!("self"),
+                &receiver.ty,
+                receiver.span(),
+            ))
         }
         FnArg::Typed(typed) => match &*typed.pat {
             Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span())),

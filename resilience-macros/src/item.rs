@@ -27,7 +27,10 @@ impl Parse for Function {
         }
         let group: proc_macro2::Group = input.parse()?;
         if group.delimiter() != proc_macro2::Delimiter::Brace {
-            return Err(syn::Error::new(group.span(), "expected the function's body"));
+            return Err(syn::Error::new(
+                group.span(),
+                "expected the function's body",
+            ));
         }
         Ok(Function {
             attrs,

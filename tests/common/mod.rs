@@ -75,7 +75,12 @@ impl Calls {
 
     /// When each call started, in whole seconds after the first.
     pub fn secs(&self) -> Vec<f64> {
-        self.at.lock().unwrap().iter().map(Duration::as_secs_f64).collect()
+        self.at
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Duration::as_secs_f64)
+            .collect()
     }
 }
 

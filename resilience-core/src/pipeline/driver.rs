@@ -15,16 +15,19 @@ use tokio::time::Instant;
 
 use super::layers::Kind;
 use super::{Guard, Outcome, Pipeline, Step};
+use crate::TimedOut;
 use crate::fallback::{self, Served};
 use crate::retry::RetryDecision;
 use crate::timeout::{timeout, timeout_at};
-use crate::TimedOut;
 
 /// What the driver does next, before it has something to tell its caller.
 enum Action<T, E> {
     Step(Step<T, E>),
     /// Sleep, then go down again from the retry layer at `depth`.
-    Sleep { delay: Duration, depth: usize },
+    Sleep {
+        delay: Duration,
+        depth: usize,
+    },
 }
 
 /// The deadline that covers the call in flight.

@@ -6,8 +6,8 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::timeout::Timeout;
 use crate::TimedOut;
+use crate::timeout::Timeout;
 
 /// The outcome of one guarded call: the call's own result, or the deadline passing.
 ///

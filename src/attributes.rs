@@ -1,0 +1,169 @@
+//! The four attributes, re-exported with their user documentation.
+
+/// Retries the function when it returns `Err`.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `attempts = N` | total calls, the first included; `attempts = 1` never retries | `3` |
+/// | `backoff = "exp" \| "fixed" \| "linear"` | delay before retry n: `base * factor^(n-1)`, `base`, `base * n` | `"exp"` |
+/// | `base = DUR` | the first delay | `1s` |
+/// | `factor = F` | growth of `"exp"` (at least 1.0) | `2.0` |
+/// | `max = DUR` | cap on any single delay | `10s` |
+/// | `jitter = "none" \| "full" \| "equal" \| "decorrelated"` | randomisation of each delay (AWS's definitions) | `"full"` |
+/// | `max_elapsed = DUR` | a delay that would end later than this after the first attempt started is not taken | none |
+/// | `on = PATTERN` | retry only errors matching the pattern | every `Err` |
+/// | `when = PATH` | retry only errors for which `fn(&E) -> bool` says true (excludes `on`) | |
+/// | `retry_after = PATH` | `fn(&E) -> Option<Duration>`: a delay the server asked for replaces that one delay; longer than `max` gives up at once | |
+/// | `crate = PATH` | where the runtime lives | `::resilience` |
+///
+/// Durations are literals with a unit (`250ms`, `10s`, `1.5s`, `2m`, `1h`, `500us`) or
+/// any `const`-evaluable `Duration` expression. The error that is not retried, or the
+/// last one, is returned unchanged; `?` in the body is retried like any other `Err`,
+/// and `return` returns from the attempt. Works on `async fn` and on blocking `fn`
+/// (which sleeps with `std::thread::sleep`). `E` must implement `Debug` (it is logged
+/// in the "retry scheduled" event).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::retry;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum ApiError { Network, RateLimited(Duration), Malformed }
+///
+/// fn server_delay(e: &ApiError) -> Option<Duration> {
+///     match e { ApiError::RateLimited(d) => Some(*d), _ => None }
+/// }
+///
+/// #[retry(attempts = 4, base = 1s, max = 10s, jitter = "none",
+///         on = ApiError::Network | ApiError::RateLimited(_), retry_after = server_delay)]
+/// async fn complete(prompt: &str, calls: &mut u32) -> Result<String, ApiError> {
+///     *calls += 1;
+///     match *calls {
+///         1 => Err(ApiError::RateLimited(Duration::from_secs(3))),
+///         2 => Err(ApiError::Network),
+///         _ => Ok(format!("answer to {prompt}")),
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// let mut calls = 0;
+/// assert_eq!(complete("q", &mut calls).await.unwrap(), "answer to q");
+/// // 3s asked by the server, then 2s from the schedule (retry 2).
+/// assert_eq!((calls, start.elapsed()), (3, Duration::from_secs(5)));
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::retry;
+
+/// Guards the function with a circuit breaker.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `threshold = N` | consecutive counted failures that open the circuit | `3` |
+/// | `recovery = DUR` | how long it stays open before letting probes through | `30s` |
+/// | `success_threshold = N` | successful probes in half-open that close it | `2` |
+/// | `probes = N` | most calls admitted at once in half-open; the rest are rejected | `success_threshold` |
+/// | `on = PATTERN` / `when = PATH` | which errors count as failures; others pass through and count as neither | every `Err` |
+/// | `name = "..."` | the breaker's name in events, errors and [`registry`](crate::registry) | the function's module path and name |
+/// | `breaker = EXPR` | use an existing `&CircuitBreaker` (shared, or per instance: `&self.breaker`); excludes the keys above | one breaker per function, in a `static` |
+/// | `crate = PATH` | where the runtime lives | `::resilience` |
+///
+/// Closed → (threshold consecutive failures) → Open → (recovery elapsed, at the next
+/// call) → HalfOpen → (success_threshold successes) → Closed, or (any failure) → Open
+/// with a fresh recovery period. While open the body is not called and the function
+/// returns `Err(E::from(CircuitOpen { .. }))`, so `E: From<CircuitOpen>`. A cancelled
+/// half-open probe gives its permit back; a panicking one counts as a failure.
+///
+/// ```
+/// use resilience::{circuit, registry, CircuitOpen, State};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Down, Open(CircuitOpen) }
+/// impl From<CircuitOpen> for ApiError { fn from(e: CircuitOpen) -> Self { ApiError::Open(e) } }
+///
+/// #[circuit(threshold = 2, recovery = 30s, name = "search")]
+/// async fn search(q: &str) -> Result<String, ApiError> {
+///     Err(ApiError::Down)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let _ = search("a").await;
+/// let _ = search("b").await;
+/// assert!(matches!(search("c").await, Err(ApiError::Open(_))));
+/// let breaker = registry::circuit("search").unwrap();
+/// assert_eq!(breaker.state(), State::Open);
+/// assert_eq!(breaker.stats().rejected, 1);
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::circuit;
+
+/// Bounds the function in time: `#[timeout(10s)]`.
+///
+/// When the deadline passes, the body's future is dropped and the function returns
+/// `Err(E::from(TimedOut { .. }))`, so `E: From<TimedOut>`. The clock starts when the
+/// call first waits: a call that is ready at once reads no clock and builds no timer.
+/// Below `#[retry]` each attempt gets its own deadline; above it, one deadline covers
+/// every attempt and wait. Only on `async fn` (a blocking call cannot be interrupted).
+/// Also takes `crate = PATH`.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{timeout, TimedOut};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Timeout(TimedOut) }
+/// impl From<TimedOut> for ApiError { fn from(e: TimedOut) -> Self { ApiError::Timeout(e) } }
+///
+/// #[timeout(10s)]
+/// async fn hang() -> Result<(), ApiError> {
+///     tokio::time::sleep(Duration::from_secs(60)).await;
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// assert!(matches!(hang().await, Err(ApiError::Timeout(_))));
+/// assert_eq!(start.elapsed(), Duration::from_secs(10));
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::timeout;
+
+/// Calls alternative functions, in order, when the function fails:
+/// `#[fallback(agents = [gpt35, local_llm])]`.
+///
+/// Agents are paths to functions (or `Self::method`, which also receives `self`) with
+/// the same parameters and return type. The first `Ok` is returned; when all fail, the
+/// last error. `on = PATTERN` / `when = PATH` restrict which errors fall back, at every
+/// level: an agent's error they reject is returned as it is. Arguments are passed on by
+/// reference where the function takes references (`&mut` reborrowed) and cloned where
+/// it takes owned values. Which agent served, and at which level (1 = first
+/// fallback), is reported in an event and to [`fallback::observe`](crate::fallback::observe).
+/// Also takes `crate = PATH`.
+///
+/// ```
+/// use resilience::fallback;
+/// use resilience::fallback::{observe, Served};
+///
+/// async fn gpt35(prompt: &str) -> Result<String, String> { Err("rate limited".into()) }
+/// async fn local_llm(prompt: &str) -> Result<String, String> { Ok(format!("local: {prompt}")) }
+///
+/// #[fallback(agents = [gpt35, local_llm])]
+/// async fn gpt4(prompt: &str) -> Result<String, String> {
+///     Err("timeout".into())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (answer, served) = observe(gpt4("hi")).await;
+/// assert_eq!(answer.unwrap(), "local: hi");
+/// assert_eq!(served, Some(Served { by: "local_llm", level: 2 }));
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::fallback;

@@ -107,7 +107,7 @@ pub enum Reply {
     Malformed,
     /// An error status with an OpenAI-style error body, and optionally a retry delay.
     Status {
-        /// The status code, e.g. 429, 500, 503, 529.
+        /// The status code, e.g. 429, 500, 503, 529 (one outside 100-999 is sent as 500).
         code: u16,
         /// The `Retry-After` / `retry-after-ms` header to send, if any.
         retry_after: Option<RetryAfterForm>,

@@ -24,6 +24,8 @@ pub mod chaos;
 pub mod circuit;
 mod config;
 pub mod fallback;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;

@@ -1,0 +1,109 @@
+//! Is an HTTP failure worth retrying, and how long did the server ask us to wait?
+//!
+//! Retrying blindly is how a client turns a rate limit into an outage: a `400 Bad Request`
+//! fails the same way every time, while a `429 Too Many Requests` or a `503` usually
+//! succeeds later, and the server often says exactly when. This module answers both
+//! questions on the ecosystem's own types, [`http::StatusCode`] and [`http::HeaderMap`],
+//! so it works with any client (reqwest, hyper, ureq via `http` conversions, ...):
+//!
+//! - [`classify`] sorts a response into [`Class::Success`], [`Class::Transient`] (worth
+//!   retrying) or [`Class::Permanent`] (retrying cannot help). The transient statuses are
+//!   the ones LLM providers document as retryable: 408, 409, 425, 429, 500, 502, 503, 504
+//!   and 529 (overloaded). The server's `x-should-retry: true|false` header, sent by
+//!   OpenAI- and Anthropic-style APIs, overrides the status.
+//! - [`retry_after`] reads the delay the server asked for from `retry-after-ms`, or
+//!   `Retry-After` as seconds or as an HTTP-date, capped at a bound you choose. It never
+//!   panics and never overflows, whatever the header holds.
+//! - [`classify_io`] sorts transport failures (refused, reset, timed out, ...) for clients
+//!   that surface [`std::io::Error`].
+//! - With the `reqwest` feature, the submodule `http::reqwest` does the same for
+//!   `reqwest::Error` and `reqwest::Response`, connect and timeout errors included.
+//!
+//! # Using it from `#[retry]`
+//!
+//! `#[retry(when = PATH, retry_after = PATH)]` takes `fn(&E) -> bool` and
+//! `fn(&E) -> Option<Duration>` over *your* error type. Classify the response when it
+//! arrives, keep the verdict and the server's delay in the error, and let the two
+//! functions read them back. Parse `Retry-After` at that moment, not later: an HTTP-date
+//! is relative to when the response was received.
+//!
+//! ```
+//! use std::time::{Duration, SystemTime};
+//! use http::{HeaderMap, HeaderValue, StatusCode};
+//! use resilience_core::http::{classify, retry_after, Class};
+//!
+//! #[derive(Debug)]
+//! enum ApiError {
+//!     /// The server answered with a failure status.
+//!     Status { status: StatusCode, class: Class, retry_after: Option<Duration> },
+//!     /// The reply arrived but was not what we expected.
+//!     Malformed,
+//! }
+//!
+//! impl ApiError {
+//!     /// Build the error from the response's parts, right when it arrives.
+//!     fn from_response(status: StatusCode, headers: &HeaderMap) -> Self {
+//!         ApiError::Status {
+//!             status,
+//!             class: classify(status, headers),
+//!             // Above the retry's `max` on purpose: a server that asks for longer than
+//!             // we are willing to wait makes the retry give up at once (see below).
+//!             retry_after: retry_after(headers, SystemTime::now(), Duration::from_secs(600)),
+//!         }
+//!     }
+//!
+//!     /// For `#[retry(when = ApiError::is_transient)]`.
+//!     fn is_transient(&self) -> bool {
+//!         match self {
+//!             ApiError::Status { class, .. } => class.is_transient(),
+//!             ApiError::Malformed => true,
+//!         }
+//!     }
+//!
+//!     /// For `#[retry(retry_after = ApiError::server_delay)]`.
+//!     fn server_delay(&self) -> Option<Duration> {
+//!         match self {
+//!             ApiError::Status { retry_after, .. } => *retry_after,
+//!             ApiError::Malformed => None,
+//!         }
+//!     }
+//! }
+//!
+//! // What the attribute sees for a 429 that asks for two seconds:
+//! let mut headers = HeaderMap::new();
+//! headers.insert("retry-after", HeaderValue::from_static("2"));
+//! let err = ApiError::from_response(StatusCode::TOO_MANY_REQUESTS, &headers);
+//! assert!(err.is_transient());
+//! assert_eq!(err.server_delay(), Some(Duration::from_secs(2)));
+//!
+//! // A 401 is not retried, whatever it says about waiting.
+//! let err = ApiError::from_response(StatusCode::UNAUTHORIZED, &HeaderMap::new());
+//! assert!(!err.is_transient());
+//! assert!(!ApiError::Malformed.server_delay().is_some());
+//!
+//! // On the function:
+//! // #[retry(attempts = 4, max = 30s, when = ApiError::is_transient, retry_after = ApiError::server_delay)]
+//! // async fn chat(prompt: &str) -> Result<String, ApiError> { ... }
+//! ```
+//!
+//! # Choosing the cap
+//!
+//! `#[retry]` treats a server delay longer than its `max` as "give up now and return the
+//! error" rather than sleeping for an hour. So pick `retry_after`'s `cap` by what you want:
+//!
+//! - `cap` above the retry's `max`: a long `Retry-After` ends the retries at once and the
+//!   caller sees the 429 (and can read the delay from the error).
+//! - `cap` equal to the retry's `max`: a long `Retry-After` is shortened to `max` and the
+//!   retry goes ahead, earlier than the server asked.
+//!
+//! The cap also bounds what a hostile or broken header can do: `Retry-After:
+//! 99999999999999999999` becomes `cap`, never an overflow.
+
+mod classify;
+mod retry_after;
+
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
+
+pub use classify::{Class, classify, classify_io, classify_status, should_retry};
+pub use retry_after::retry_after;

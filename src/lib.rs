@@ -135,6 +135,11 @@ pub use resilience_core::{
     fallback, pipeline, registry, retry, timeout,
 };
 
+/// HTTP outcomes: transient or permanent, and the delay the server asked for.
+#[cfg(feature = "http")]
+#[doc(inline)]
+pub use resilience_core::http;
+
 mod attributes;
 pub use attributes::*;
 

@@ -12,6 +12,7 @@
 //! | [`chaos`] | seeded fault injection for tests and demos |
 //! | [`registry`] | every named breaker, for dashboards and tests |
 //! | [`pipeline`] | the driver the attribute macros expand into |
+//! | `http` | (feature `http`) transient or permanent, and the server's delay, from an HTTP outcome |
 //!
 //! Time always comes from tokio's clock ([`tokio::time`]), so tests run with the clock
 //! paused and assert exact instants. Every policy emits [`tracing`] events with target

@@ -1,0 +1,15 @@
+//! The atomics the breaker is built from, in one place.
+//!
+//! Every per-call path goes through these names only, so a later `cfg(loom)` build can
+//! swap in `loom::sync::atomic` here and model-check the state machine without touching
+//! the rest of the module.
+
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+
+/// Aligns its content to its own pair of cache lines, so that writes to one group of
+/// atomics (the statistics, bumped by every call) do not evict the read-mostly state
+/// word from other cores' caches. 128 bytes covers the adjacent-line prefetch of x86
+/// and the 128-byte lines of recent Apple and ARM server cores.
+#[derive(Debug)]
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);

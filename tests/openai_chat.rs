@@ -27,6 +27,7 @@ use client::{Answer, ApiKey, CANNED_ANSWER, CANNED_MODEL, Client, SYSTEM_PROMPT,
 use events::{Recorded, Recorder};
 use fault_server::{FaultServer, Message, Received, Reply, RetryAfterForm};
 use resilience::fallback::{Served, observe};
+use resilience::{State, Stats};
 use tokio::time::Instant;
 use tracing::subscriber::DefaultGuard;
 
@@ -70,7 +71,11 @@ fn story(events: &[Recorded]) -> Vec<String> {
                 ("openai_chat", "failed") => {
                     let error = field("error");
                     // The transport's own words vary with the OS and hyper's version.
-                    let error = if error.starts_with("no reply") { "no reply" } else { error };
+                    let error = if error.starts_with("no reply") {
+                        "no reply"
+                    } else {
+                        error
+                    };
                     format!("failed: {error}")
                 }
                 ("resilience", "timed out") => format!("timed out after {}", field("after")),
@@ -80,6 +85,12 @@ fn story(events: &[Recorded]) -> Vec<String> {
                 ("resilience", "retry scheduled") => format!("retry {}", field("attempt")),
                 ("resilience", "giving up") => {
                     format!("give up {}: {}", field("attempt"), field("reason"))
+                }
+                ("resilience", "circuit breaker state changed") => {
+                    format!("breaker {} -> {}", field("from"), field("to"))
+                }
+                ("resilience", "circuit breaker rejected a call") => {
+                    format!("breaker rejected the call ({})", field("state"))
                 }
                 ("resilience", "fallback served") => {
                     format!("served by {} at level {}", field("by"), field("level"))
@@ -115,6 +126,15 @@ fn on_timer(delay: Duration) -> Duration {
 /// How long after the previous request each request arrived.
 fn gaps(requests: &[Received]) -> Vec<Duration> {
     requests.windows(2).map(|w| w[1].at - w[0].at).collect()
+}
+
+fn stats(calls: u64, successes: u64, failures: u64, rejected: u64) -> Stats {
+    Stats {
+        calls,
+        successes,
+        failures,
+        rejected,
+    }
 }
 
 fn answer(text: &str, model: &str) -> Answer {
@@ -238,7 +258,10 @@ async fn transient_failures_are_retried_with_exponential_backoff() {
     }
     let requests = s.server.requests();
     assert_eq!(models(&requests), [PRIMARY; 3]);
-    assert_eq!(gaps(&requests), delays.into_iter().map(on_timer).collect::<Vec<_>>());
+    assert_eq!(
+        gaps(&requests),
+        delays.into_iter().map(on_timer).collect::<Vec<_>>()
+    );
     s.server.shutdown().await;
 }
 
@@ -289,7 +312,10 @@ async fn a_slow_reply_times_out_and_is_asked_again() {
         ]
     );
     let delay = delays(&events)[0];
-    assert_eq!(gaps(&s.server.requests()), [timing::ATTEMPT + on_timer(delay)]);
+    assert_eq!(
+        gaps(&s.server.requests()),
+        [timing::ATTEMPT + on_timer(delay)]
+    );
     assert_eq!(took, timing::ATTEMPT + on_timer(delay));
     s.server.shutdown().await;
 }
@@ -318,6 +344,8 @@ async fn a_permanent_error_goes_straight_to_the_second_model() {
         ]
     );
     assert_eq!(models(&s.server.requests()), [PRIMARY, SECOND]);
+    // A bad request says nothing about the server's health: the breaker does not count it.
+    assert_eq!(s.client.breaker.stats(), stats(1, 0, 0, 0));
     s.server.shutdown().await;
 }
 
@@ -350,7 +378,7 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn when_both_models_keep_failing_the_canned_answer_serves_after_a_bounded_number_of_requests()
- {
+{
     let server = fault_server::start_with_default([], Reply::status(503)).await;
     let s = setup_with(server, None);
     let (result, served) = observe(s.client.chat("q")).await;
@@ -388,6 +416,99 @@ async fn when_both_models_keep_failing_the_canned_answer_serves_after_a_bounded_
     assert_eq!(
         models(&s.server.requests()),
         [PRIMARY, PRIMARY, PRIMARY, SECOND, SECOND]
+    );
+    // The breaker saw one outcome for the whole retry sequence.
+    assert_eq!(s.client.breaker.stats(), stats(1, 0, 1, 0));
+    s.server.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_is_down_gets_a_bounded_number_of_requests() {
+    let server = fault_server::start_with_default([], Reply::Drop).await;
+    let s = setup_with(server, None);
+    let started = Instant::now();
+    for _ in 0..10 {
+        let (result, _) = observe(s.client.chat("q")).await;
+        assert_eq!(result.unwrap().model, CANNED_MODEL);
+    }
+    // Three calls of 3 + 2 requests open the breaker; the next seven ask only the second
+    // model, twice each (the 30 s of recovery have not passed: no probe).
+    assert!(
+        started.elapsed() < timing::RECOVERY,
+        "{:?}",
+        started.elapsed()
+    );
+    let requests = s.server.requests();
+    assert_eq!(requests.len(), 3 * 5 + 7 * 2);
+    assert_eq!(models(&requests[15..]), [SECOND; 14]);
+    assert_eq!(s.client.breaker.state(), State::Open);
+    assert_eq!(s.client.breaker.stats(), stats(10, 0, 3, 7));
+    s.server.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_breaker_opens_after_three_failed_calls_and_a_probe_closes_it() {
+    let spent = || Reply::rate_limited(RetryAfterForm::Seconds(60));
+    let s = setup([
+        spent(),
+        Reply::ok("a"),
+        spent(),
+        Reply::ok("b"),
+        spent(),
+        Reply::ok("c"),
+        Reply::ok("d"), // 4th call: only the second model is asked
+        Reply::ok("e"), // after the recovery: the first model again
+    ])
+    .await;
+    for (n, text) in ["a", "b", "c"].into_iter().enumerate() {
+        let (result, served) = observe(s.client.chat("q")).await;
+        assert_eq!(result.unwrap(), answer(text, SECOND));
+        assert_eq!(served.unwrap().level, 1);
+        let opened = n == 2;
+        let state = if opened { State::Open } else { State::Closed };
+        assert_eq!(s.client.breaker.state(), state, "after call {}", n + 1);
+    }
+    assert!(
+        story(&s.recorder.take()).contains(&"breaker closed -> open".to_owned()),
+        "the third failure opens it"
+    );
+    assert_eq!(s.client.breaker.stats(), stats(3, 0, 3, 0));
+
+    // Open: the first model is not asked at all.
+    let (result, _) = observe(s.client.chat("q")).await;
+    assert_eq!(result.unwrap(), answer("d", SECOND));
+    assert_eq!(
+        story(&s.recorder.take()),
+        [
+            "breaker rejected the call (open)",
+            "request gpt-second",
+            "answered gpt-second",
+            "served by Self::second_model at level 1",
+        ]
+    );
+    assert_eq!(s.client.breaker.stats(), stats(4, 0, 3, 1));
+
+    // After the recovery, one probe; its success closes the breaker.
+    tokio::time::sleep(timing::RECOVERY).await;
+    let (result, served) = observe(s.client.chat("q")).await;
+    assert_eq!(result.unwrap(), answer("e", PRIMARY));
+    assert_eq!(served, None);
+    assert_eq!(
+        story(&s.recorder.take()),
+        [
+            "breaker open -> half-open",
+            "request gpt-primary",
+            "answered gpt-primary",
+            "breaker half-open -> closed",
+        ]
+    );
+    assert_eq!(s.client.breaker.state(), State::Closed);
+    assert_eq!(s.client.breaker.stats(), stats(5, 1, 3, 1));
+    assert_eq!(
+        models(&s.server.requests()),
+        [
+            PRIMARY, SECOND, PRIMARY, SECOND, PRIMARY, SECOND, SECOND, PRIMARY
+        ]
     );
     s.server.shutdown().await;
 }

@@ -133,7 +133,7 @@ impl fmt::Display for ChatError {
             ChatError::Status { status, .. } => write!(f, "{status}"),
             ChatError::Malformed(why) => write!(f, "malformed reply: {why}"),
             ChatError::TimedOut(error) => write!(f, "{error}"),
-            ChatError::CircuitOpen(error) => write!(f, "{error:?}"), // TEMP-STUB
+            ChatError::CircuitOpen(error) => write!(f, "{error}"),
         }
     }
 }
@@ -181,7 +181,7 @@ impl Client {
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let base_url = base_url.trim_end_matches('/');
         let endpoint = reqwest::Url::parse(&format!("{base_url}/chat/completions"))?;
-        let mut http = reqwest::Client::builder().connect_timeout(timing::ATTEMPT);
+        let mut http = reqwest::Client::builder();
         if is_loopback(&endpoint) {
             http = http.no_proxy();
         }

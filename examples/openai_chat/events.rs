@@ -14,9 +14,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::time::Instant;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tokio::time::Instant;
 use tracing::{Event, Metadata, Subscriber};
 
 /// The targets recorded.

@@ -49,7 +49,9 @@ fn offline_script() -> Vec<Reply> {
         // 1. A healthy, if slow, reply.
         Reply::slow(
             Duration::from_millis(150),
-            Reply::ok("A program that lets a language model choose actions, such as calling tools, to reach a goal."),
+            Reply::ok(
+                "A program that lets a language model choose actions, such as calling tools, to reach a goal.",
+            ),
         ),
         // 2. Rate limited (the server asks for 300 ms), then a dropped connection.
         Reply::rate_limited(RetryAfterForm::Millis(300)),
@@ -78,7 +80,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let recorder = Recorder::default();
     let _recording = tracing::subscriber::set_default(recorder.clone());
 
-    let var = |name| env::var(name).ok().filter(|value: &String| !value.trim().is_empty());
+    let var = |name| {
+        env::var(name)
+            .ok()
+            .filter(|value: &String| !value.trim().is_empty())
+    };
     let api_key = var("OPENAI_API_KEY").and_then(ApiKey::new);
     let model = var("OPENAI_MODEL").unwrap_or_else(|| "gpt-5-mini".into());
     let fallback_model = var("OPENAI_FALLBACK_MODEL").unwrap_or_else(|| "gpt-4o-mini".into());
@@ -115,17 +121,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
             }
         }
         print_outcome(&result, served, took);
-        /* TEMP-STUB
         let stats = client.breaker.stats();
         println!(
-            "  breaker {:?}: {} calls, {} successes, {} failures, {} rejected",
+            "  breaker {}: {} calls, {} successes, {} failures, {} rejected",
             client.breaker.state(),
             stats.calls,
             stats.successes,
             stats.failures,
             stats.rejected,
         );
-        TEMP-STUB */
     }
     if let Some(server) = server {
         server.shutdown().await;
@@ -142,12 +146,30 @@ fn describe(event: &Recorded) -> Option<String> {
         ("openai_chat", "failed") => format!("  failed: {}", field("error")),
         ("resilience", "timed out") => format!("  timed out after {}", field("after")),
         ("resilience", "retry scheduled") => {
-            let asked = if field("server_delay") == "true" { ", as the server asked" } else { "" };
+            let asked = if field("server_delay") == "true" {
+                ", as the server asked"
+            } else {
+                ""
+            };
             let delay = event.duration("delay").unwrap_or_default();
             format!("  retry {}: wait {delay:.0?}{asked}", field("attempt"))
         }
         ("resilience", "giving up") => {
-            format!("  gave up after attempt {}: {}", field("attempt"), field("reason"))
+            format!(
+                "  gave up after attempt {}: {}",
+                field("attempt"),
+                field("reason")
+            )
+        }
+        ("resilience", "circuit breaker state changed") => {
+            format!("  breaker: {} -> {}", field("from"), field("to"))
+        }
+        ("resilience", "circuit breaker rejected a call") => {
+            let retry_in = event.duration("retry_in").unwrap_or_default();
+            format!(
+                "breaker {}: no request to the first model (retry in {retry_in:.0?})",
+                field("state")
+            )
         }
         ("resilience", "fallback served") => return None, // said below, with the answer
         _ => format!("{}: {event}", event.target),

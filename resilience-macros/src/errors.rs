@@ -33,8 +33,6 @@ impl Errors {
     }
 
     pub(crate) fn into_compile_errors(self) -> TokenStream {
-        self.first
-            .map(|e| e.to_compile_error())
-            .unwrap_or_default()
+        self.first.map(|e| e.to_compile_error()).unwrap_or_default()
     }
 }

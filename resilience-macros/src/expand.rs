@@ -38,7 +38,7 @@ use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
 
 use crate::args::{Filter, LayerArgs, Specific};
 use crate::errors::Errors;
-use crate::item::Function;
+use crate::item::{Function, Item};
 use crate::stack::{self, Kind, Layer};
 
 /// The entry point shared by the four attributes.
@@ -46,19 +46,23 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     if is_expanded_marker(&args) {
         return item;
     }
-    let mut function: Function = match syn::parse2(item.clone()) {
-        Ok(function) => function,
-        Err(error) => {
-            let message = format!(
-                "`#[{}]` goes on a function (`fn` or `async fn`): {error}",
-                kind.name()
-            );
-            let error = syn::Error::new(error.span(), message).to_compile_error();
-            return quote!(#item #error);
-        }
+    let Item { mut attrs, rest } = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        // Malformed attributes: rustc reports them itself.
+        Err(_) => return item,
     };
     let mut errors = Errors::default();
-    let stack = stack::gather(kind, args, &mut function.attrs, &mut errors);
+    let stack = stack::gather(kind, args, &mut attrs, &mut errors);
+    let function = match Function::parse(kind, attrs, rest.clone()) {
+        Ok(function) => function,
+        Err((attrs, error)) => {
+            // Not a function with a body: emit the item as written (minus our
+            // attributes) so the rest of the crate still sees it.
+            errors.push(error);
+            let errors = errors.into_compile_errors();
+            return quote!(#(#attrs)* #rest #errors);
+        }
+    };
     check_signature(&function, &stack, &mut errors);
     if !errors.is_empty() {
         // Emit the function as written, minus our attributes, so its callers still
@@ -73,7 +77,9 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         return quote!(#(#attrs)* #vis #sig #body #errors);
     }
     let body = pipeline(&function, &stack);
-    let Function { attrs, vis, sig, .. } = function;
+    let Function {
+        attrs, vis, sig, ..
+    } = function;
     quote!(#(#attrs)* #vis #sig { #body })
 }
 
@@ -86,27 +92,39 @@ fn is_expanded_marker(args: &TokenStream) -> bool {
     )
 }
 
+/// What the attributes need of the function itself.
 fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
     let sig = &function.sig;
     let names = stack
         .iter()
-        .map(|l| format!("#[{}]", l.kind.name()))
+        .map(|l| format!("`#[{}]`", l.kind.name()))
         .collect::<Vec<_>>()
         .join(", ");
-    if let ReturnType::Default = sig.output {
-        errors.at(
+    match &sig.output {
+        ReturnType::Default => errors.at(
             sig.paren_token.span.close(),
-            format!("{names} needs a function that returns `Result<T, E>`; this one returns `()`"),
-        );
+            format!("{names} needs a function that returns `Result<T, E>`; this one returns `()`: add `-> Result<(), YourError>`"),
+        ),
+        ReturnType::Type(_, ty) => {
+            if let Some(what) = surely_not_result(ty) {
+                errors.spanned(
+                    ty,
+                    format!("{names} needs a function that returns `Result<T, E>`, not {what}; return `Result<_, YourError>`"),
+                );
+            }
+        }
     }
     if let Some(constness) = &sig.constness {
-        errors.spanned(constness, format!("{names} cannot go on a `const fn`"));
+        errors.spanned(
+            constness,
+            format!("{names} cannot go on a `const fn`: retries, breakers and deadlines happen at run time; remove `const`"),
+        );
     }
     if sig.asyncness.is_none() {
         if let Some(layer) = stack.iter().find(|l| l.kind == Kind::Timeout) {
             let _ = layer;
             errors.spanned(
-                &sig.fn_token,
+                sig.fn_token,
                 "`#[timeout]` needs an `async fn`: a blocking call cannot be interrupted; make the function `async` or drop `#[timeout]`",
             );
         }
@@ -117,11 +135,63 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
                 if !matches!(&*typed.pat, Pat::Ident(_)) {
                     errors.spanned(
                         &typed.pat,
-                        "`#[fallback]` passes the arguments on to its agents by name: bind this parameter to a name and destructure it in the body",
+                        "`#[fallback]` passes the arguments on to its agents by name; bind this parameter to a name (`arg: Type`) and destructure it in the body",
                     );
                 }
             }
         }
+    }
+}
+
+/// A return type that cannot be a `Result` whatever is in scope, described for a
+/// message. Type aliases and other paths are left to the `IsResult` bound.
+fn surely_not_result(ty: &Type) -> Option<String> {
+    let shown = || {
+        format!(
+            "`{}`",
+            quote!(#ty)
+                .to_string()
+                .replace(" < ", "<")
+                .replace(" >", ">")
+                .replace(" ,", ",")
+        )
+    };
+    match ty {
+        Type::Paren(inner) => surely_not_result(&inner.elem),
+        Type::Group(inner) => surely_not_result(&inner.elem),
+        Type::Tuple(tuple) if tuple.elems.is_empty() => Some("`()`".to_owned()),
+        Type::Tuple(_) => Some("a tuple".to_owned()),
+        Type::Reference(_) | Type::Ptr(_) => Some("a reference".to_owned()),
+        Type::Array(_) | Type::Slice(_) => Some("an array".to_owned()),
+        Type::Never(_) => Some("`!`".to_owned()),
+        Type::BareFn(_) => Some("a function pointer".to_owned()),
+        Type::ImplTrait(_) => Some("`impl Trait` (write the `async fn` itself)".to_owned()),
+        Type::TraitObject(_) => Some("a trait object".to_owned()),
+        Type::Path(path) if path.qself.is_none() && path.path.segments.len() == 1 => {
+            let name = path.path.segments[0].ident.to_string();
+            let primitive = matches!(
+                name.as_str(),
+                "bool"
+                    | "char"
+                    | "str"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+            );
+            primitive.then(shown)
+        }
+        _ => None,
     }
 }
 
@@ -149,8 +219,11 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
     let outcome = Ident::new("__outcome", Span::mixed_site());
     let result = Ident::new("__result", Span::mixed_site());
 
+    // Spanned on the return type: a function that does not return a `Result` is
+    // refused there, once, by the `IsResult` bound of `pipeline`.
+    let start = respan(quote!(#private::pipeline::<#ret>()), ret.span());
     let build = quote! {
-        let mut #pipeline = #private::pipeline::<#ret>() #(#layers)*;
+        let mut #pipeline = #start #(#layers)*;
     };
     let call = |call: TokenStream| {
         if is_async {
@@ -210,6 +283,7 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
         let pattern = if index == last {
             quote!(_)
         } else {
+            let index = proc_macro2::Literal::usize_unsuffixed(index);
             quote!(#index)
         };
         arms.push(quote!(#private::Step::Call(#pattern) => #call,));
@@ -268,6 +342,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
             }
             let mut policy = Vec::new();
             if let Some(attempts) = retry.attempts.get() {
+                let attempts = proc_macro2::Literal::u32_unsuffixed(*attempts);
                 policy.push(quote!(.attempts(#attempts)));
             }
             if retry.backoff.get().is_some() || !backoff.is_empty() {
@@ -316,6 +391,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                     };
                     let mut config = vec![quote!(.name(#name))];
                     if let Some(n) = circuit.threshold.get() {
+                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.threshold(#n)));
                     }
                     if let Some(d) = circuit.recovery.get() {
@@ -323,9 +399,11 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                         config.push(quote!(.recovery(#d)));
                     }
                     if let Some(n) = circuit.success_threshold.get() {
+                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.success_threshold(#n)));
                     }
                     if let Some(n) = circuit.probes.get() {
+                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.probes(#n)));
                     }
                     let breaker_name = Ident::new("BREAKER", Span::mixed_site());
@@ -368,7 +446,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
 /// The `fn(&E) -> bool` that picks the errors a layer acts on.
 fn filter(args: &LayerArgs) -> TokenStream {
     let error = Ident::new("__error", Span::mixed_site());
-    match &args.common.filter {
+    match args.common.filter.get() {
         Some(Filter::On(pat)) => quote!(|#error| ::core::matches!(#error, #pat)),
         Some(Filter::When(expr)) => quote!(#expr),
         None => quote!(|_| true),
@@ -397,7 +475,11 @@ fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
             if !takes_self {
                 return None;
             }
-            Some(forward(&format_ident!("self"), &receiver.ty, receiver.span()))
+            Some(forward(
+                &format_ident!("self"),
+                &receiver.ty,
+                receiver.span(),
+            ))
         }
         FnArg::Typed(typed) => match &*typed.pat {
             Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span())),
@@ -429,4 +511,22 @@ impl VisitMut for EraseImplTrait {
             syn::visit_mut::visit_type_mut(self, ty);
         }
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

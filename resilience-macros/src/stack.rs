@@ -50,7 +50,14 @@ pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kin
     let path = attr.path();
     let last = path.segments.last()?;
     let kind = Kind::from_ident(&last.ident)?;
-    let prefix: Vec<_> = path.segments.iter().rev().skip(1).rev().map(|s| &s.ident).collect();
+    let prefix: Vec<_> = path
+        .segments
+        .iter()
+        .rev()
+        .skip(1)
+        .rev()
+        .map(|s| &s.ident)
+        .collect();
     let ours = match prefix.as_slice() {
         [] => true,
         [root] if *root == "resilience" => true,
@@ -92,7 +99,11 @@ pub(crate) fn gather(
         let path = attr.path();
         let marker = Ident::new(EXPANDED, Span::call_site());
         kept.push(syn::parse_quote!(#[#path(#marker)]));
-        let span = attr.path().segments.last().map_or_else(Span::call_site, |s| s.ident.span());
+        let span = attr
+            .path()
+            .segments
+            .last()
+            .map_or_else(Span::call_site, |s| s.ident.span());
         if stack.iter().any(|layer| layer.kind == kind) {
             errors.at(
                 span,

@@ -146,16 +146,7 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
 /// A return type that cannot be a `Result` whatever is in scope, described for a
 /// message. Type aliases and other paths are left to the `IsResult` bound.
 fn surely_not_result(ty: &Type) -> Option<String> {
-    let shown = || {
-        format!(
-            "`{}`",
-            quote!(#ty)
-                .to_string()
-                .replace(" < ", "<")
-                .replace(" >", ">")
-                .replace(" ,", ",")
-        )
-    };
+    let shown = || format!("`{}`", quote!(#ty));
     match ty {
         Type::Paren(inner) => surely_not_result(&inner.elem),
         Type::Group(inner) => surely_not_result(&inner.elem),
@@ -167,40 +158,19 @@ fn surely_not_result(ty: &Type) -> Option<String> {
         Type::BareFn(_) => Some("a function pointer".to_owned()),
         Type::ImplTrait(_) => Some("`impl Trait` (write the `async fn` itself)".to_owned()),
         Type::TraitObject(_) => Some("a trait object".to_owned()),
-        Type::Path(path) if path.qself.is_none() && path.path.segments.len() == 1 => {
-            let name = path.path.segments[0].ident.to_string();
-            let primitive = matches!(
-                name.as_str(),
-                "bool"
-                    | "char"
-                    | "str"
-                    | "u8"
-                    | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-                    | "i8"
-                    | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "f32"
-                    | "f64"
-            );
-            primitive.then(shown)
-        }
+        Type::Path(_) if is_primitive(ty) => Some(shown()),
         _ => None,
     }
 }
 
 /// The statements that replace the body.
 fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
+    // The user's `crate = path`, made to look generated (same resolution, located where
+    // it was written) so lints such as `unused_qualifications` leave it alone.
     let krate = stack
         .iter()
-        .find_map(|l| l.args.crate_path().cloned())
-        .unwrap_or_else(|| syn::parse_quote!(::resilience));
+        .find_map(|l| l.args.crate_path().map(|path| generated(quote!(#path))))
+        .unwrap_or_else(|| quote!(::resilience));
     let private = quote!(#krate::__private);
     let sig = &function.sig;
     let body = &function.body;
@@ -221,7 +191,7 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
 
     // Spanned on the return type: a function that does not return a `Result` is
     // refused there, once, by the `IsResult` bound of `pipeline`.
-    let start = respan(quote!(#private::pipeline::<#ret>()), ret.span());
+    let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
     let build = quote! {
         let mut #pipeline = #start #(#layers)*;
     };
@@ -235,7 +205,10 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
     let primary = if is_async {
         call(quote!(async #body))
     } else {
-        quote!((|| #body)())
+        // A closure, so that `return` and `?` in the body end this call only; its
+        // return type written out, so that `?` knows what to convert into.
+        let ret = generated(quote!(#ret));
+        quote!((|| -> #ret #body)())
     };
 
     let agents: &[Path] = stack
@@ -494,8 +467,26 @@ fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
     match ty {
         Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
         Type::Reference(_) => quote!(#name),
-        _ => quote_spanned!(span=> ::core::clone::Clone::clone(&#name)),
+        _ if is_primitive(ty) => quote!(#name),
+        // Located at the parameter's type, so a missing `Clone` is reported there.
+        _ => quote_spanned!(Span::call_site().located_at(span)=> ::core::clone::Clone::clone(&#name)),
     }
+}
+
+/// `u32`, `bool`, `f64`...: `Copy` whatever is in scope (barring a perverse shadowing),
+/// so passed on by name rather than through `Clone::clone`.
+fn is_primitive(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path.path.get_ident().is_some_and(|ident| {
+            matches!(
+                ident.to_string().as_str(),
+                "bool" | "char" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16"
+                    | "i32" | "i64" | "i128" | "isize" | "f32" | "f64"
+            )
+        })
 }
 
 /// `impl Trait` cannot be named inside the body: let inference fill it in.
@@ -513,18 +504,28 @@ impl VisitMut for EraseImplTrait {
     }
 }
 
-/// `tokens` with every span set to `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+/// `tokens` as if the macro wrote them: hygiene of the call site, so they resolve as
+/// the user's would, but marked as coming from this expansion (lints skip them), each
+/// token still located where the user wrote it.
+fn generated(tokens: TokenStream) -> TokenStream {
+    respan(tokens, &|span| Span::call_site().located_at(span))
+}
+
+/// [`generated`], every token located at `at`: an error about them points there.
+fn generated_at(tokens: TokenStream, at: Span) -> TokenStream {
+    respan(tokens, &|_| Span::call_site().located_at(at))
+}
+
+fn respan(tokens: TokenStream, span_of: &dyn Fn(Span) -> Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {
             if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(span);
+                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span_of));
+                inner.set_span(span_of(group.span()));
                 token = proc_macro2::TokenTree::Group(inner);
             } else {
-                token.set_span(span);
+                token.set_span(span_of(token.span()));
             }
             token
         })

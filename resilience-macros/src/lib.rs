@@ -17,6 +17,9 @@ mod expand;
 mod item;
 mod stack;
 
+#[cfg(test)]
+mod snapshots;
+
 use proc_macro::TokenStream;
 
 /// Retries the function. See `resilience::retry` for the keys and their defaults.

@@ -56,7 +56,7 @@ fn retry_after(e: &ApiError) -> Option<::core::time::Duration> {
 
 /// Plain imports, every attribute of a stack among them.
 mod imported {
-    use super::{is_network, retry_after, ApiError};
+    use super::{ApiError, is_network, retry_after};
     use resilience::{circuit, fallback, retry, timeout};
 
     async fn backup(prompt: &str) -> Result<usize, ApiError> {
@@ -198,7 +198,11 @@ mod collisions {
 
     #[circuit]
     #[retry]
-    pub(crate) async fn locals(__resilience: u8, __step: u8, __outcome: u8) -> Result<u8, ApiError> {
+    pub(crate) async fn locals(
+        __resilience: u8,
+        __step: u8,
+        __outcome: u8,
+    ) -> Result<u8, ApiError> {
         // The user's own names shadow nothing of the expansion, and the reverse.
         let __result = __resilience + __step + __outcome;
         if __result == 0 {

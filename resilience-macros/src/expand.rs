@@ -53,7 +53,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     };
     let mut errors = Errors::default();
     let stack = stack::gather(kind, args, &mut attrs, &mut errors);
-    let function = match Function::parse(kind, attrs, rest.clone()) {
+    let mut function = match Function::parse(kind, attrs, rest.clone()) {
         Ok(function) => function,
         Err((attrs, error)) => {
             // Not a function with a body: emit the item as written (minus our
@@ -76,11 +76,47 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         let errors = errors.into_compile_errors();
         return quote!(#(#attrs)* #vis #sig #body #errors);
     }
+    // The body moves into a block or closure, where inner attributes are not allowed:
+    // they become outer attributes of the function, where they mean the same.
+    let (lifted, body) = lift_inner_attributes(&function.body);
+    function.body = body;
     let body = pipeline(&function, &stack);
     let Function {
         attrs, vis, sig, ..
     } = function;
-    quote!(#(#attrs)* #vis #sig { #body })
+    quote!(#(#attrs)* #(#lifted)* #vis #sig { #body })
+}
+
+/// Splits `{ #![attr] ... rest }` into `#[attr]`s and `{ rest }` (tokio-macros does
+/// the same).
+fn lift_inner_attributes(body: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
+    use proc_macro2::TokenTree;
+    let Some(TokenTree::Group(group)) = body.clone().into_iter().next() else {
+        return (Vec::new(), body.clone());
+    };
+    let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
+    let mut lifted = Vec::new();
+    let mut at = 0;
+    while let [
+        TokenTree::Punct(pound),
+        TokenTree::Punct(bang),
+        TokenTree::Group(attr),
+        ..,
+    ] = &tokens[at..]
+    {
+        if pound.as_char() != '#'
+            || bang.as_char() != '!'
+            || attr.delimiter() != proc_macro2::Delimiter::Bracket
+        {
+            break;
+        }
+        lifted.push(quote!(#pound #attr));
+        at += 3;
+    }
+    let mut rest =
+        proc_macro2::Group::new(group.delimiter(), tokens[at..].iter().cloned().collect());
+    rest.set_span(group.span());
+    (lifted, TokenTree::Group(rest).into())
 }
 
 /// `__resilience_expanded`: an attribute that the first one of its stack expanded.
@@ -203,7 +239,21 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
         }
     };
     let primary = if is_async {
-        call(quote!(async #body))
+        // A branch that never runs (async-trait's) returns a value of the declared
+        // type: it fixes the block's output, so a body of the wrong type is reported
+        // inside the body, and `?` knows what to convert into.
+        let ret = generated(quote!(#ret));
+        let never = Ident::new("__ret", Span::mixed_site());
+        let statements = match body.clone().into_iter().next() {
+            Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
+            _ => body.clone(),
+        };
+        call(quote!(async {
+            if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
+                return #never;
+            }
+            #statements
+        }))
     } else {
         // A closure, so that `return` and `?` in the body end this call only; its
         // return type written out, so that `?` knows what to convert into.
@@ -469,7 +519,9 @@ fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
         Type::Reference(_) => quote!(#name),
         _ if is_primitive(ty) => quote!(#name),
         // Located at the parameter's type, so a missing `Clone` is reported there.
-        _ => quote_spanned!(Span::call_site().located_at(span)=> ::core::clone::Clone::clone(&#name)),
+        _ => {
+            quote_spanned!(Span::call_site().located_at(span)=> ::core::clone::Clone::clone(&#name))
+        }
     }
 }
 
@@ -483,8 +535,22 @@ fn is_primitive(ty: &Type) -> bool {
         && path.path.get_ident().is_some_and(|ident| {
             matches!(
                 ident.to_string().as_str(),
-                "bool" | "char" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16"
-                    | "i32" | "i64" | "i128" | "isize" | "f32" | "f64"
+                "bool"
+                    | "char"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
             )
         })
 }
@@ -521,7 +587,8 @@ fn respan(tokens: TokenStream, span_of: &dyn Fn(Span) -> Span) -> TokenStream {
         .into_iter()
         .map(|mut token| {
             if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut inner = proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span_of));
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span_of));
                 inner.set_span(span_of(group.span()));
                 token = proc_macro2::TokenTree::Group(inner);
             } else {

@@ -33,7 +33,10 @@ fn expansions_match_snapshots() {
         .expect("tests/expand exists")
         .map(|entry| entry.expect("readable directory entry").path())
         .filter(|path| {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             name.ends_with(".rs") && !name.ends_with(".expanded.rs")
         })
         .collect();
@@ -145,8 +148,8 @@ fn expand_impl_items(items: Vec<ImplItem>) -> Vec<ImplItem> {
                 method.attrs = attrs;
                 method.into_token_stream()
             }) {
-                let block: syn::ItemImpl =
-                    syn::parse2(quote::quote!(impl Snapshot { #tokens })).expect("an expansion is impl items");
+                let block: syn::ItemImpl = syn::parse2(quote::quote!(impl Snapshot { #tokens }))
+                    .expect("an expansion is impl items");
                 out.extend(expand_impl_items(block.items));
                 continue;
             }

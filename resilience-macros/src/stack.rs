@@ -57,7 +57,13 @@ pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kin
         .take(path.segments.len() - 1)
         .map(|s| &s.ident)
         .collect();
-    let names = |krate: &Path| krate.segments.iter().map(|s| &s.ident).eq(prefix.iter().copied());
+    let names = |krate: &Path| {
+        krate
+            .segments
+            .iter()
+            .map(|s| &s.ident)
+            .eq(prefix.iter().copied())
+    };
     let ours = match prefix.as_slice() {
         [] => true,
         [root] if *root == "resilience" => true,
@@ -75,11 +81,14 @@ fn own_crate_path(attr: &Attribute) -> Option<Path> {
     let mut tokens = list.tokens.clone().into_iter().peekable();
     while let Some(token) = tokens.next() {
         let is_key = matches!(&token, proc_macro2::TokenTree::Ident(i) if i == "crate");
-        let then_eq = matches!(tokens.peek(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '=');
+        let then_eq =
+            matches!(tokens.peek(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '=');
         if is_key && then_eq {
             let _ = tokens.next();
             let value: TokenStream = tokens
-                .take_while(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','))
+                .take_while(
+                    |t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','),
+                )
                 .collect();
             return match syn::parse2::<syn::LitStr>(value.clone()) {
                 Ok(lit) => lit.parse_with(Path::parse_mod_style).ok(),
@@ -141,7 +150,10 @@ pub(crate) fn gather(
             syn::Meta::NameValue(_) => {
                 errors.spanned(
                     &attr,
-                    format!("expected `#[{0}]` or `#[{0}(...)]`, not `#[{0} = ...]`", kind.name()),
+                    format!(
+                        "expected `#[{0}]` or `#[{0}(...)]`, not `#[{0} = ...]`",
+                        kind.name()
+                    ),
                 );
                 continue;
             }

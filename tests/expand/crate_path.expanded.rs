@@ -20,7 +20,16 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     loop {
         let __outcome = match __step {
             my::vendored::resilience::__private::Step::Call(_) => {
-                __resilience.guard(async { client().send(prompt).await }).await
+                __resilience
+                    .guard(async {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                            Result<String, ApiError>,
+                        > {
+                            return __ret;
+                        }
+                        client().send(prompt).await
+                    })
+                    .await
             }
             my::vendored::resilience::__private::Step::Done(__result) => break __result,
         };

@@ -12,7 +12,14 @@ async fn gpt4(prompt: &str, max_tokens: u32) -> Result<String, ApiError> {
         let __outcome = match __step {
             ::resilience::__private::Step::Call(0) => {
                 __resilience
-                    .guard(async { client().send(prompt, max_tokens).await })
+                    .guard(async {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                            Result<String, ApiError>,
+                        > {
+                            return __ret;
+                        }
+                        client().send(prompt, max_tokens).await
+                    })
                     .await
             }
             ::resilience::__private::Step::Call(1) => {

@@ -23,6 +23,11 @@ impl Client {
                 ::resilience::__private::Step::Call(_) => {
                     __resilience
                         .guard(async {
+                            if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                                Result<String, ApiError>,
+                            > {
+                                return __ret;
+                            }
                             self.requests += 1;
                             self.http.send(prompt).await
                         })

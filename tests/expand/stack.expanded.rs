@@ -46,7 +46,16 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
     loop {
         let __outcome = match __step {
             ::resilience::__private::Step::Call(0) => {
-                __resilience.guard(async { client().send(prompt).await }).await
+                __resilience
+                    .guard(async {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                            Result<String, ApiError>,
+                        > {
+                            return __ret;
+                        }
+                        client().send(prompt).await
+                    })
+                    .await
             }
             ::resilience::__private::Step::Call(1) => {
                 __resilience.guard(gpt35(prompt)).await

@@ -7,7 +7,14 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     match __resilience.start().await {
         ::resilience::__private::Step::Call(_) => {
             let __outcome = __resilience
-                .guard(async { client().send(prompt).await })
+                .guard(async {
+                    if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                        Result<String, ApiError>,
+                    > {
+                        return __ret;
+                    }
+                    client().send(prompt).await
+                })
                 .await;
             __resilience.finish(__outcome)
         }

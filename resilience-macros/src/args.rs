@@ -34,7 +34,7 @@ impl<T> Default for Slot<T> {
 
 impl<T> Slot<T> {
     fn set(&mut self, key: &Ident, value: T, errors: &mut Errors) {
-        if self.value.is_some() {
+        if self.value.is_some() || self.refused {
             errors.spanned(
                 key,
                 format!("duplicate `{key}` argument; keep only one `{key} = ...`"),
@@ -333,6 +333,12 @@ fn set<T>(
 ) {
     match value(input, errors, parse) {
         Some(v) => slot.set(key, v, errors),
+        None if slot.value.is_some() || slot.refused => {
+            errors.spanned(
+                key,
+                format!("duplicate `{key}` argument; keep only one `{key} = ...`"),
+            );
+        }
         None => slot.refused = true,
     }
 }
@@ -505,7 +511,7 @@ fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<u32> {
         _ => {
             return Err(syn::Error::new_spanned(
                 &expr,
-                format!("`{key}` takes a whole number, e.g. `{key} = 3`"),
+                format!("`{key}` takes a whole number written out, e.g. `{key} = 3`"),
             ));
         }
     };

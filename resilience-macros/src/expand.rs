@@ -3,23 +3,28 @@
 //! Input:
 //!
 //! ```text
-//! #[circuit(threshold = 3)]
+//! #[fallback(agents = [gpt35])]
 //! #[retry(attempts = 4)]
 //! async fn gpt4(prompt: &str) -> Result<String, ApiError> { BODY }
 //! ```
 //!
-//! Output (paths shortened):
+//! Output (`P` is `::resilience::__private`; `tests/expand/*.expanded.rs` has the
+//! real thing):
 //!
 //! ```text
 //! async fn gpt4(prompt: &str) -> Result<String, ApiError> {
-//!     let mut __resilience = pipeline::<Result<String, ApiError>>()
-//!         .circuit({ static BREAKER: CircuitBreaker = ...; BREAKER.register() }, |_| true)
-//!         .retry({ static POLICY: RetryPolicy = ...; &POLICY }, |_| true, None);
+//!     let mut __resilience = P::pipeline::<Result<String, ApiError>>()
+//!         .fallback(&["gpt35"], |_| true)
+//!         .retry({ static POLICY: P::RetryPolicy = ...; &POLICY }, |_| true, None);
 //!     let mut __step = __resilience.start().await;
 //!     loop {
 //!         let __outcome = match __step {
-//!             Step::Call(_) => __resilience.guard(async { BODY }).await,
-//!             Step::Done(__result) => break __result,
+//!             P::Step::Call(0) => __resilience.guard(async {
+//!                 if let Some(__ret) = None::<Result<String, ApiError>> { return __ret; }
+//!                 BODY
+//!             }).await,
+//!             P::Step::Call(_) => __resilience.guard(gpt35(prompt)).await,
+//!             P::Step::Done(__result) => break __result,
 //!         };
 //!         __step = __resilience.next(__outcome).await;
 //!     }
@@ -28,7 +33,13 @@
 //!
 //! The body is awaited inline, not passed as a closure: see the runtime's `pipeline`
 //! module docs for why. A stack without `#[retry]` or `#[fallback]` calls its body at
-//! most once, so it gets no loop and its body may consume its arguments.
+//! most once, so it gets a `match` instead of a loop and its body may consume its
+//! arguments. A blocking body runs as `(|| -> R { BODY })()`, so that its `return`
+//! and `?` end one call, not the function.
+//!
+//! Generated locals are `Span::mixed_site()` (invisible to the body); runtime paths are
+//! absolute; no lint is allowed anywhere: `tests/hygiene.rs` compiles all of it under
+//! `deny(unused_qualifications, clippy::pedantic)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -145,7 +156,7 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
             if let Some(what) = surely_not_result(ty) {
                 errors.spanned(
                     ty,
-                    format!("{names} needs a function that returns `Result<T, E>`, not {what}; return `Result<_, YourError>`"),
+                    format!("{names} needs a function that returns `Result<T, E>`, not {what}"),
                 );
             }
         }
@@ -182,21 +193,29 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
 /// A return type that cannot be a `Result` whatever is in scope, described for a
 /// message. Type aliases and other paths are left to the `IsResult` bound.
 fn surely_not_result(ty: &Type) -> Option<String> {
-    let shown = || format!("`{}`", quote!(#ty));
-    match ty {
-        Type::Paren(inner) => surely_not_result(&inner.elem),
-        Type::Group(inner) => surely_not_result(&inner.elem),
-        Type::Tuple(tuple) if tuple.elems.is_empty() => Some("`()`".to_owned()),
-        Type::Tuple(_) => Some("a tuple".to_owned()),
-        Type::Reference(_) | Type::Ptr(_) => Some("a reference".to_owned()),
-        Type::Array(_) | Type::Slice(_) => Some("an array".to_owned()),
-        Type::Never(_) => Some("`!`".to_owned()),
-        Type::BareFn(_) => Some("a function pointer".to_owned()),
-        Type::ImplTrait(_) => Some("`impl Trait` (write the `async fn` itself)".to_owned()),
-        Type::TraitObject(_) => Some("a trait object".to_owned()),
-        Type::Path(_) if is_primitive(ty) => Some(shown()),
-        _ => None,
-    }
+    let what = match ty {
+        Type::Paren(inner) => return surely_not_result(&inner.elem),
+        Type::Group(inner) => return surely_not_result(&inner.elem),
+        Type::Tuple(tuple) if tuple.elems.is_empty() => "`()`".to_owned(),
+        Type::Tuple(_) => "a tuple".to_owned(),
+        Type::Reference(_) | Type::Ptr(_) => "a reference".to_owned(),
+        Type::Array(_) | Type::Slice(_) => "an array".to_owned(),
+        Type::Never(_) => "`!`".to_owned(),
+        Type::BareFn(_) => "a function pointer".to_owned(),
+        Type::TraitObject(_) => "a trait object".to_owned(),
+        Type::Path(_) if is_primitive(ty) => format!("`{}`", quote!(#ty)),
+        Type::ImplTrait(_) => {
+            return Some(
+                "`impl Trait`; write an `async fn` that returns `Result<T, E>`".to_owned(),
+            );
+        }
+        // `#[async_trait]` on the impl expands first and hands us its rewrite.
+        Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "Pin") => {
+            return Some("a pinned future; under `#[async_trait]`, put the attribute on an inherent `async fn` and call that from the trait method, or use `async fn` in the trait without `#[async_trait]`".to_owned());
+        }
+        _ => return None,
+    };
+    Some(format!("{what}; return `Result<_, YourError>`"))
 }
 
 /// The statements that replace the body.

@@ -17,7 +17,12 @@
     unused_results,
     rust_2018_idioms,
     clippy::all,
-    clippy::pedantic
+    clippy::pedantic,
+    unsafe_code,
+    single_use_lifetimes,
+    unused_lifetimes,
+    trivial_casts,
+    let_underscore_drop
 )]
 
 // Empty modules that would capture any relative `core::` or `std::` path.
@@ -92,7 +97,9 @@ mod imported {
         Ok(text.len())
     }
 
-    // The agent gets a clone of `text` and a copy of `budget`.
+    // The agent gets a clone of `text` and a copy of `budget`. The function's own
+    // lints still apply to it (the attribute hides nothing): `text` is only borrowed.
+    #[allow(clippy::needless_pass_by_value)]
     #[fallback(agents = [offline])]
     pub(crate) fn owned(text: String, budget: u32) -> Result<usize, ApiError> {
         if text.len() > budget as usize {

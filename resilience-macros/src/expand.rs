@@ -91,11 +91,21 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     // they become outer attributes of the function, where they mean the same.
     let (lifted, body) = lift_inner_attributes(&function.body);
     function.body = body;
-    let body = pipeline(&function, &stack);
+    // The new body keeps the span of the user's braces: the function item stays the
+    // user's own to rustc and clippy, whose item-level lints keep applying to it.
+    let braces = function
+        .body
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span());
+    let mut body =
+        proc_macro2::Group::new(proc_macro2::Delimiter::Brace, pipeline(&function, &stack));
+    body.set_span(braces);
     let Function {
         attrs, vis, sig, ..
     } = function;
-    quote!(#(#attrs)* #(#lifted)* #vis #sig { #body })
+    quote!(#(#attrs)* #(#lifted)* #vis #sig #body)
 }
 
 /// Splits `{ #![attr] ... rest }` into `#[attr]`s and `{ rest }` (tokio-macros does

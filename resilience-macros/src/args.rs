@@ -233,13 +233,11 @@ fn timeout_duration(input: ParseStream<'_>, args: &mut LayerArgs, errors: &mut E
         timeout.after.refused = true;
         return;
     };
-    {
-        if timeout.after.get().is_some() {
-            errors.at(start, "`#[timeout]` takes one duration; keep only one");
-        } else {
-            let key = Ident::new("after", start);
-            timeout.after.set(&key, duration, errors);
-        }
+    if timeout.after.get().is_some() {
+        errors.at(start, "`#[timeout]` takes one duration; keep only one");
+    } else {
+        let key = Ident::new("after", start);
+        timeout.after.set(&key, duration, errors);
     }
 }
 

@@ -233,4 +233,3 @@ impl Chaos {
 const fn splitmix64(seed: u64, k: u64) -> u64 {
     crate::splitmix::nth(seed, k.wrapping_add(1))
 }
-

@@ -1,6 +1,8 @@
 //! Behaviour of the circuit breaker: every test runs on tokio's paused clock (or checks
 //! counts only) and asserts the state and the statistics after every step.
 
+mod support;
+
 use std::future::pending;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +13,7 @@ use resilience_core::ConfigError;
 use resilience_core::circuit::{
     CircuitBreaker, CircuitBreakerBuilder, CircuitOpen, Permit, State, Stats,
 };
+use support::events::{Capture, Event, capture_async};
 use tokio::time::{Instant, advance};
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -650,65 +653,8 @@ fn call_blocking_when_passes_the_error_through_unchanged() {
 
 // ---------------------------------------------------------------- tracing
 
-mod capture {
-    use std::fmt::Debug;
-    use std::sync::{Arc, Mutex};
-
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id, Record};
-    use tracing::subscriber::Interest;
-    use tracing::{Event, Level, Metadata, Subscriber};
-
-    /// One event: level, target, and `key=value` fields (message included).
-    pub(super) type Captured = (Level, String, String);
-
-    /// A subscriber that keeps every event.
-    #[derive(Clone, Default)]
-    pub(super) struct Capture(pub(super) Arc<Mutex<Vec<Captured>>>);
-
-    struct Fields(String);
-
-    impl Visit for Fields {
-        fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-            if !self.0.is_empty() {
-                self.0.push(' ');
-            }
-            self.0.push_str(&format!("{}={:?}", field.name(), value));
-        }
-    }
-
-    impl Subscriber for Capture {
-        fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
-            Interest::sometimes()
-        }
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &Attributes<'_>) -> Id {
-            Id::from_u64(1)
-        }
-        fn record(&self, _: &Id, _: &Record<'_>) {}
-        fn record_follows_from(&self, _: &Id, _: &Id) {}
-        fn event(&self, event: &Event<'_>) {
-            let mut fields = Fields(String::new());
-            event.record(&mut fields);
-            let meta = event.metadata();
-            self.0
-                .lock()
-                .unwrap()
-                .push((*meta.level(), meta.target().to_owned(), fields.0));
-        }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn transitions_are_info_events_and_rejections_debug_events() {
-    use tracing::Level;
-
-    let capture = capture::Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
     let breaker = build(
         CircuitBreaker::builder()
             .name("traced")
@@ -716,35 +662,27 @@ async fn transitions_are_info_events_and_rejections_debug_events() {
             .success_threshold(1),
     );
 
-    breaker.try_acquire().unwrap().failure();
-    rejected(breaker.try_acquire());
-    advance(Duration::from_secs(30)).await;
-    let probe = breaker.try_acquire().unwrap();
-    rejected(breaker.try_acquire());
-    probe.success();
+    let ((), events) = capture_async(async {
+        breaker.try_acquire().unwrap().failure();
+        rejected(breaker.try_acquire());
+        advance(Duration::from_secs(30)).await;
+        let probe = breaker.try_acquire().unwrap();
+        rejected(breaker.try_acquire());
+        probe.success();
+    })
+    .await;
 
-    let events: Vec<_> = capture
-        .0
-        .lock()
-        .unwrap()
+    let events: Vec<_> = events
         .iter()
-        .filter(|(_, target, _)| target == "resilience")
-        .cloned()
+        .filter(|e| e.target == "resilience")
+        .map(Event::render)
         .collect();
     let transition = |from: &str, to: &str| {
-        (
-            Level::INFO,
-            "resilience".to_owned(),
-            format!("message=circuit breaker state changed name=\"traced\" from={from} to={to}"),
-        )
+        format!("INFO resilience: circuit breaker state changed from={from} name=traced to={to}")
     };
     let rejection = |state: &str, retry_in: &str| {
-        (
-            Level::DEBUG,
-            "resilience".to_owned(),
-            format!(
-                "message=circuit breaker rejected a call name=\"traced\" state={state} retry_in={retry_in}"
-            ),
+        format!(
+            "DEBUG resilience: circuit breaker rejected a call name=traced retry_in={retry_in} state={state}"
         )
     };
     assert_eq!(
@@ -886,7 +824,7 @@ fn racing_callers_never_exceed_the_probe_limit() {
 #[test]
 fn concurrent_failures_open_it_exactly_once() {
     for _ in 0..50 {
-        let capture = capture::Capture::default();
+        let capture = Capture::new();
         let breaker = Arc::new(build(CircuitBreaker::builder().name("racy").threshold(5)));
         let barrier = Arc::new(Barrier::new(8));
         let handles: Vec<_> = (0..8)
@@ -894,7 +832,7 @@ fn concurrent_failures_open_it_exactly_once() {
                 let (breaker, barrier, capture) =
                     (breaker.clone(), barrier.clone(), capture.clone());
                 std::thread::spawn(move || {
-                    let _guard = tracing::subscriber::set_default(capture);
+                    let _entered = capture.enter();
                     let permit = breaker
                         .try_acquire()
                         .expect("closed while everyone acquires");
@@ -909,10 +847,10 @@ fn concurrent_failures_open_it_exactly_once() {
         // All 8 were admitted while closed; the fifth failure opens it, the others are
         // counted before it or are stale after it. Every failure is in the stats.
         check(&breaker, State::Open, stats(8, 0, 8, 0));
-        let events = capture.0.lock().unwrap();
+        let events = capture.events();
         let opened = events
             .iter()
-            .filter(|(_, _, f)| f.contains("to=open"))
+            .filter(|e| e.field("to") == Some("open"))
             .count();
         assert_eq!(opened, 1, "{events:?}");
     }

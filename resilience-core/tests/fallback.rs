@@ -1,11 +1,14 @@
 //! Behaviour of `resilience_core::fallback`: reporting, observing, ordered alternatives.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use resilience_core::fallback::{
     Served, first_ok, first_ok_blocking, observe, observe_blocking, report,
 };
+use support::events::{Event, capture};
 use tokio::time::{Instant, sleep};
 
 const GPT35: Served = Served {
@@ -297,53 +300,20 @@ fn first_ok_blocking_follows_the_same_rules() {
 
 // ===== events =====
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!(" {}={:?}", field.name(), value));
-    }
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.push_str(&format!(" {}={}", field.name(), value));
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let meta = event.metadata();
-        let mut fields = Fields(format!("{} {}:", meta.level(), meta.target()));
-        event.record(&mut fields);
-        self.0.lock().unwrap().push(fields.0);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn events_fallback_served_and_falling_back() {
-    let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
-    report(GPT35); // outside any scope: the event still goes out
-    let (_, call) = script(&[Some(ApiError::Timeout), Some(ApiError::Timeout), None]);
-    let _ = first_ok_blocking(["gpt4", "gpt35", "local_llm"], |_| true, call);
+    let ((), events) = capture(|| {
+        report(GPT35); // outside any scope: the event still goes out
+        let (_, call) = script(&[Some(ApiError::Timeout), Some(ApiError::Timeout), None]);
+        let _ = first_ok_blocking(["gpt4", "gpt35", "local_llm"], |_| true, call);
+    });
     assert_eq!(
-        *capture.0.lock().unwrap(),
+        events.iter().map(Event::render).collect::<Vec<_>>(),
         [
-            "INFO resilience: message=fallback served by=gpt35 level=1",
-            "DEBUG resilience: message=falling back from=gpt4 to=gpt35 level=1",
-            "DEBUG resilience: message=falling back from=gpt35 to=local_llm level=2",
-            "INFO resilience: message=fallback served by=local_llm level=2",
+            "INFO resilience: fallback served by=gpt35 level=1",
+            "DEBUG resilience: falling back from=gpt4 level=1 to=gpt35",
+            "DEBUG resilience: falling back from=gpt35 level=2 to=local_llm",
+            "INFO resilience: fallback served by=local_llm level=2",
         ]
     );
 }

@@ -3,16 +3,18 @@
 //!
 //! Every test starts with `init()`: see the events section at the end.
 
+mod support;
+
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use resilience_core::ConfigError;
 use resilience_core::backoff::{Backoff, Jitter};
 use resilience_core::retry::{GiveUp, Retry, RetryDecision, RetryPolicy, RetryState};
+use support::events::{capture_async, init};
 use tokio::time::{Duration, Instant};
 
 const fn secs(s: u64) -> Duration {
@@ -758,75 +760,16 @@ fn blocking_max_elapsed_uses_the_system_clock_outside_a_runtime() {
 }
 
 // ===== events =====
-
-/// One recorded event: target, level, fields (rendered).
-type Seen = (String, tracing::Level, BTreeMap<String, String>);
-
-thread_local! {
-    /// Events of this thread, recorded only while `Some` (see `capture`).
-    static CAPTURED: RefCell<Option<Vec<Seen>>> = const { RefCell::new(None) };
-}
-
-/// Installs the recording subscriber as the global default, once, before any event fires.
-///
-/// Every test calls this first. With a thread-local `set_default` instead, a parallel test
-/// that fires a callsite first (no subscriber yet) can cache `Interest::never` for it after
-/// the recording test registered its subscriber, and the event silently disappears.
-fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| tracing::subscriber::set_global_default(Recorder).unwrap());
-}
-
-/// Records the events this thread emits while `f` runs (the tokio test runtime is
-/// current-thread, so the retry loop runs here).
-async fn capture<F: Future>(f: F) -> (F::Output, Vec<Seen>) {
-    CAPTURED.set(Some(Vec::new()));
-    let out = f.await;
-    (out, CAPTURED.take().unwrap())
-}
-
-struct Recorder;
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl tracing::field::Visit for Fields<'_> {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
-
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        CAPTURED.with_borrow_mut(|captured| {
-            if let Some(captured) = captured {
-                let mut fields = BTreeMap::new();
-                event.record(&mut Fields(&mut fields));
-                let meta = event.metadata();
-                captured.push((meta.target().to_owned(), *meta.level(), fields));
-            }
-        });
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
+//
+// `init()` (first in every test) installs `support::events`' global recorder before any
+// event fires; `capture_async` records the events of the retry loop, which the
+// current-thread test runtime polls on the test's thread.
 
 #[tokio::test(start_paused = true)]
 async fn decisions_emit_events_with_target_resilience() {
     init();
     let calls = Calls::new();
-    let ((), events) = capture(async {
+    let ((), events) = capture_async(async {
         let _: Result<(), _> = Retry::new(&policy(2))
             .run(|| async { Err(ApiError::Network(calls.call())) })
             .await;
@@ -838,26 +781,29 @@ async fn decisions_emit_events_with_target_resilience() {
     .await;
 
     assert_eq!(events.len(), 3, "{events:#?}");
-    assert!(events.iter().all(|(target, ..)| target == "resilience"));
+    assert!(events.iter().all(|e| e.target == "resilience"));
 
-    let (_, level, f) = &events[0];
-    assert_eq!(*level, tracing::Level::INFO);
-    assert_eq!(f["message"], "retry scheduled");
+    let e = &events[0];
+    let f = &e.fields;
+    assert_eq!(e.level, tracing::Level::INFO);
+    assert_eq!(e.message, "retry scheduled");
     assert_eq!(f["attempt"], "1");
     assert_eq!(f["delay"], "1s");
     assert_eq!(f["server_delay"], "false");
     assert_eq!(f["error"], "Network(1)");
 
-    let (_, level, f) = &events[1];
-    assert_eq!(*level, tracing::Level::WARN);
-    assert_eq!(f["message"], "giving up");
+    let e = &events[1];
+    let f = &e.fields;
+    assert_eq!(e.level, tracing::Level::WARN);
+    assert_eq!(e.message, "giving up");
     assert_eq!(f["attempt"], "2");
     assert_eq!(f["reason"], "attempts exhausted");
     assert_eq!(f["error"], "Network(2)");
 
-    let (_, level, f) = &events[2];
-    assert_eq!(*level, tracing::Level::DEBUG);
-    assert_eq!(f["message"], "giving up");
+    let e = &events[2];
+    let f = &e.fields;
+    assert_eq!(e.level, tracing::Level::DEBUG);
+    assert_eq!(e.message, "giving up");
     assert_eq!(f["reason"], "error is not retryable");
     assert_eq!(f["error"], "BadRequest(9)");
 }

@@ -1,13 +1,16 @@
 //! Behaviour of `resilience_core::timeout`, on tokio's paused clock.
 
+mod support;
+
 use std::future::{Future, pending, ready};
 use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use resilience_core::timeout::{TimedOut, Timeout, timeout, timeout_at};
+use support::events::{Event, capture_async};
 use tokio::time::{Instant, advance, sleep};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -252,44 +255,15 @@ async fn is_send_and_spawnable() {
 
 // ===== the warn event =====
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!(" {}={:?}", field.name(), value));
-    }
-}
-
-impl tracing::Subscriber for Capture {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        let meta = event.metadata();
-        let mut fields = Fields(format!("{} {}:", meta.level(), meta.target()));
-        event.record(&mut fields);
-        self.0.lock().unwrap().push(fields.0);
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_timeout_emits_one_warn_event() {
-    let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
-    let _ = timeout(Duration::from_millis(1500), pending::<()>()).await;
-    let _ = timeout(SEC, ready(())).await; // no event on success
+    let ((), events) = capture_async(async {
+        let _ = timeout(Duration::from_millis(1500), pending::<()>()).await;
+        let _ = timeout(SEC, ready(())).await; // no event on success
+    })
+    .await;
     assert_eq!(
-        *capture.0.lock().unwrap(),
-        ["WARN resilience: message=timed out after=1.5s"]
+        events.iter().map(Event::render).collect::<Vec<_>>(),
+        ["WARN resilience: timed out after=1.5s"]
     );
 }

@@ -711,6 +711,10 @@ fn validate(span: Span, args: &LayerArgs, errors: &mut Errors) {
                     let at = retry.base.get().map_or(span, DurationArg::span);
                     errors.at(at, "`base` is longer than `max`: the first delay would already exceed the cap; lower `base` or raise `max`");
                 }
+                (Some(b), None) if retry.max.get().is_none() && b > 10_000_000_000 => {
+                    let at = retry.base.get().map_or(span, DurationArg::span);
+                    errors.at(at, "`base` is longer than the default `max` of 10s: the first delay would already exceed the cap; set `max` too, e.g. `max = 60s`");
+                }
                 (None, Some(m)) if retry.base.get().is_none() && m < 1_000_000_000 => {
                     let at = retry.max.get().map_or(span, DurationArg::span);
                     errors.at(at, "`max` is shorter than the default `base` of 1s; set `base` too, e.g. `base = 100ms`");

@@ -39,13 +39,20 @@ impl DurationArg {
                 float.span(),
             ),
             Lit::Str(s) => {
-                let hint =
-                    match DurationArg::parse(s.parse::<Expr>().unwrap_or_else(|_| expr.clone())) {
-                        Ok(DurationArg::Literal { .. }) => {
-                            format!("; write `{}` without quotes", s.value().trim())
-                        }
-                        _ => String::new(),
-                    };
+                // Suggest dropping the quotes only when the content is a duration
+                // literal itself. Never re-parse the string literal: `"x y"` does not
+                // parse as an expression, and falling back to it recursed forever
+                // (found by `parser_props`).
+                let unquoted = s
+                    .parse::<Expr>()
+                    .ok()
+                    .filter(|e| matches!(e, Expr::Lit(l) if !matches!(l.lit, Lit::Str(_))));
+                let hint = match unquoted.map(DurationArg::parse) {
+                    Some(Ok(DurationArg::Literal { .. })) => {
+                        format!("; write `{}` without quotes", s.value().trim())
+                    }
+                    _ => String::new(),
+                };
                 return Err(syn::Error::new(
                     s.span(),
                     format!("expected a duration such as `10s` or `250ms`, not a string{hint}"),

@@ -19,6 +19,9 @@ mod item;
 mod stack;
 
 #[cfg(test)]
+mod parser_props;
+
+#[cfg(test)]
 mod snapshots;
 
 use proc_macro::TokenStream;

@@ -105,6 +105,9 @@ pub enum Reply {
     Ok(String),
     /// `200 OK`, `content-type: application/json`, and a body cut off mid-object.
     Malformed,
+    /// `200 OK`, `content-type: application/json`, and this body as it is: JSON of the
+    /// wrong shape, say.
+    Body(String),
     /// An error status with an OpenAI-style error body, and optionally a retry delay.
     Status {
         /// The status code, e.g. 429, 500, 503, 529 (one outside 100-999 is sent as 500).
@@ -356,6 +359,7 @@ async fn chat(
             }
             Reply::Ok(text) => return completion(number, &model, &text),
             Reply::Malformed => return json(StatusCode::OK, MALFORMED.to_owned()),
+            Reply::Body(body) => return json(StatusCode::OK, body),
             Reply::Status { code, retry_after } => return failure(code, retry_after.as_ref()),
         }
     }

@@ -30,6 +30,7 @@ pub mod http;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;
+mod splitmix;
 pub mod timeout;
 
 pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};

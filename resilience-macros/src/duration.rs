@@ -1,6 +1,6 @@
 //! Duration values: `250ms`, `10s`, `1.5s`, `2m`, `1h`, `500us`, or any expression.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
@@ -17,22 +17,44 @@ const UNITS: &str = "`us`, `ms`, `s`, `m` or `h`";
 
 impl DurationArg {
     pub(crate) fn parse(expr: Expr) -> syn::Result<Self> {
-        let Expr::Lit(lit) = &expr else {
-            return Ok(DurationArg::Expr(Box::new(expr)));
+        let lit = match &expr {
+            Expr::Lit(lit) => &lit.lit,
+            Expr::Unary(syn::ExprUnary {
+                op: syn::UnOp::Neg(_),
+                expr: inner,
+                ..
+            }) if matches!(&**inner, Expr::Lit(_)) => {
+                return Err(syn::Error::new_spanned(
+                    &expr,
+                    "a duration cannot be negative; write e.g. `10s`",
+                ));
+            }
+            _ => return Ok(DurationArg::Expr(Box::new(expr))),
         };
-        let (digits, suffix, span) = match &lit.lit {
+        let (digits, suffix, span) = match lit {
             Lit::Int(int) => (int.base10_digits().to_owned(), int.suffix(), int.span()),
             Lit::Float(float) => (
                 float.base10_digits().to_owned(),
                 float.suffix(),
                 float.span(),
             ),
-            _ => {
+            Lit::Str(s) => {
+                let hint =
+                    match DurationArg::parse(s.parse::<Expr>().unwrap_or_else(|_| expr.clone())) {
+                        Ok(DurationArg::Literal { .. }) => {
+                            format!("; write `{}` without quotes", s.value().trim())
+                        }
+                        _ => String::new(),
+                    };
                 return Err(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "expected a duration such as `10s` or `250ms`, or a `Duration` expression"
-                    ),
+                    s.span(),
+                    format!("expected a duration such as `10s` or `250ms`, not a string{hint}"),
+                ));
+            }
+            other => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "expected a duration such as `10s` or `250ms`, or an expression of type `Duration`",
                 ));
             }
         };
@@ -51,14 +73,21 @@ impl DurationArg {
                 ));
             }
             other => {
+                let fix = match corrected_unit(other) {
+                    Some(unit) => format!("; write `{digits}{unit}`"),
+                    None => String::new(),
+                };
                 return Err(syn::Error::new(
                     span,
-                    format!("unknown duration unit `{other}`; expected {UNITS}"),
+                    format!("unknown duration unit `{other}`; expected {UNITS}{fix}"),
                 ));
             }
         };
         let nanos = scale(&digits, unit_nanos).ok_or_else(|| {
-            syn::Error::new(span, "duration out of range: it must be a whole number of nanoseconds that fits in a `Duration`")
+            syn::Error::new(
+                span,
+                "duration out of range: it must be a whole number of nanoseconds that fits in a `Duration`",
+            )
         })?;
         Ok(DurationArg::Literal { nanos, span })
     }
@@ -77,24 +106,51 @@ impl DurationArg {
         }
     }
 
-    /// A `const`-evaluable `::core::time::Duration` expression.
+    /// A `const`-evaluable `::core::time::Duration` expression, in the largest unit that
+    /// holds the value exactly: `10s` is `from_secs(10)`, `1.5s` is `from_millis(1500)`.
     pub(crate) fn to_tokens(&self) -> TokenStream {
         match self {
             DurationArg::Literal { nanos, span } => {
-                let secs = (nanos / 1_000_000_000) as u64;
-                let sub = (nanos % 1_000_000_000) as u32;
-                if sub == 0 {
-                    quote_spanned!(*span=> ::core::time::Duration::from_secs(#secs))
-                } else if sub % 1_000_000 == 0 && secs == 0 {
-                    let ms = (sub / 1_000_000) as u64;
-                    quote_spanned!(*span=> ::core::time::Duration::from_millis(#ms))
+                let exact = [
+                    ("from_secs", 1_000_000_000),
+                    ("from_millis", 1_000_000),
+                    ("from_micros", 1_000),
+                    ("from_nanos", 1),
+                ]
+                .into_iter()
+                .find_map(|(name, unit)| {
+                    let count = u64::try_from(nanos / unit).ok()?;
+                    (nanos % unit == 0).then_some((name, count))
+                });
+                if let Some((constructor, count)) = exact {
+                    let constructor = Ident::new(constructor, *span);
+                    let count = Literal::u64_unsuffixed(count);
+                    quote_spanned!(*span=> ::core::time::Duration::#constructor(#count))
                 } else {
+                    // Over 584 years and not a whole number of microseconds.
+                    let secs = Literal::u64_unsuffixed(
+                        u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX),
+                    );
+                    let sub =
+                        Literal::u32_unsuffixed(u32::try_from(nanos % 1_000_000_000).unwrap_or(0));
                     quote_spanned!(*span=> ::core::time::Duration::new(#secs, #sub))
                 }
             }
             DurationArg::Expr(expr) => quote!(#expr),
         }
     }
+}
+
+/// The unit that a misspelled one (`sec`, `mins`) means.
+fn corrected_unit(unit: &str) -> Option<&'static str> {
+    Some(match unit {
+        "sec" | "secs" | "second" | "seconds" | "S" => "s",
+        "msec" | "msecs" | "millis" | "milli" | "MS" | "Ms" => "ms",
+        "usec" | "usecs" | "micros" | "micro" | "US" => "us",
+        "min" | "mins" | "minute" | "minutes" | "M" => "m",
+        "hr" | "hrs" | "hour" | "hours" | "H" => "h",
+        _ => return None,
+    })
 }
 
 /// `digits` (decimal, maybe with a fraction or exponent) times `unit` nanoseconds,

@@ -3,23 +3,28 @@
 //! Input:
 //!
 //! ```text
-//! #[circuit(threshold = 3)]
+//! #[fallback(agents = [gpt35])]
 //! #[retry(attempts = 4)]
 //! async fn gpt4(prompt: &str) -> Result<String, ApiError> { BODY }
 //! ```
 //!
-//! Output (paths shortened):
+//! Output (`P` is `::resilience::__private`; `tests/expand/*.expanded.rs` has the
+//! real thing):
 //!
 //! ```text
 //! async fn gpt4(prompt: &str) -> Result<String, ApiError> {
-//!     let mut __resilience = pipeline::<Result<String, ApiError>>()
-//!         .circuit({ static BREAKER: CircuitBreaker = ...; BREAKER.register() }, |_| true)
-//!         .retry({ static POLICY: RetryPolicy = ...; &POLICY }, |_| true, None);
+//!     let mut __resilience = P::pipeline::<Result<String, ApiError>>()
+//!         .fallback(&["gpt35"], |_| true)
+//!         .retry({ static POLICY: P::RetryPolicy = ...; &POLICY }, |_| true, None);
 //!     let mut __step = __resilience.start().await;
 //!     loop {
 //!         let __outcome = match __step {
-//!             Step::Call(_) => __resilience.guard(async { BODY }).await,
-//!             Step::Done(__result) => break __result,
+//!             P::Step::Call(0) => __resilience.guard(async {
+//!                 if let Some(__ret) = None::<Result<String, ApiError>> { return __ret; }
+//!                 BODY
+//!             }).await,
+//!             P::Step::Call(_) => __resilience.guard(gpt35(prompt)).await,
+//!             P::Step::Done(__result) => break __result,
 //!         };
 //!         __step = __resilience.next(__outcome).await;
 //!     }
@@ -28,7 +33,13 @@
 //!
 //! The body is awaited inline, not passed as a closure: see the runtime's `pipeline`
 //! module docs for why. A stack without `#[retry]` or `#[fallback]` calls its body at
-//! most once, so it gets no loop and its body may consume its arguments.
+//! most once, so it gets a `match` instead of a loop and its body may consume its
+//! arguments. A blocking body runs as `(|| -> R { BODY })()`, so that its `return`
+//! and `?` end one call, not the function.
+//!
+//! Generated locals are `Span::mixed_site()` (invisible to the body); runtime paths are
+//! absolute; no lint is allowed anywhere: `tests/hygiene.rs` compiles all of it under
+//! `deny(unused_qualifications, clippy::pedantic)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -38,7 +49,7 @@ use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
 
 use crate::args::{Filter, LayerArgs, Specific};
 use crate::errors::Errors;
-use crate::item::Function;
+use crate::item::{Function, Item};
 use crate::stack::{self, Kind, Layer};
 
 /// The entry point shared by the four attributes.
@@ -46,19 +57,23 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     if is_expanded_marker(&args) {
         return item;
     }
-    let mut function: Function = match syn::parse2(item.clone()) {
-        Ok(function) => function,
-        Err(error) => {
-            let message = format!(
-                "`#[{}]` goes on a function (`fn` or `async fn`): {error}",
-                kind.name()
-            );
-            let error = syn::Error::new(error.span(), message).to_compile_error();
-            return quote!(#item #error);
-        }
+    let Item { mut attrs, rest } = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        // Malformed attributes: rustc reports them itself.
+        Err(_) => return item,
     };
     let mut errors = Errors::default();
-    let stack = stack::gather(kind, args, &mut function.attrs, &mut errors);
+    let stack = stack::gather(kind, args, &mut attrs, &mut errors);
+    let mut function = match Function::parse(kind, attrs, rest.clone()) {
+        Ok(function) => function,
+        Err((attrs, error)) => {
+            // Not a function with a body: emit the item as written (minus our
+            // attributes) so the rest of the crate still sees it.
+            errors.push(error);
+            let errors = errors.into_compile_errors();
+            return quote!(#(#attrs)* #rest #errors);
+        }
+    };
     check_signature(&function, &stack, &mut errors);
     if !errors.is_empty() {
         // Emit the function as written, minus our attributes, so its callers still
@@ -72,11 +87,57 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         let errors = errors.into_compile_errors();
         return quote!(#(#attrs)* #vis #sig #body #errors);
     }
-    let body = pipeline(&function, &stack);
+    // The body moves into a block or closure, where inner attributes are not allowed:
+    // they become outer attributes of the function, where they mean the same.
+    let (lifted, body) = lift_inner_attributes(&function.body);
+    function.body = body;
+    // The new body keeps the span of the user's braces: the function item stays the
+    // user's own to rustc and clippy, whose item-level lints keep applying to it.
+    let braces = function
+        .body
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span());
+    let mut body =
+        proc_macro2::Group::new(proc_macro2::Delimiter::Brace, pipeline(&function, &stack));
+    body.set_span(braces);
     let Function {
         attrs, vis, sig, ..
     } = function;
-    quote!(#(#attrs)* #vis #sig { #body })
+    quote!(#(#attrs)* #(#lifted)* #vis #sig #body)
+}
+
+/// Splits `{ #![attr] ... rest }` into `#[attr]`s and `{ rest }` (tokio-macros does
+/// the same).
+fn lift_inner_attributes(body: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
+    use proc_macro2::TokenTree;
+    let Some(TokenTree::Group(group)) = body.clone().into_iter().next() else {
+        return (Vec::new(), body.clone());
+    };
+    let tokens: Vec<TokenTree> = group.stream().into_iter().collect();
+    let mut lifted = Vec::new();
+    let mut at = 0;
+    while let [
+        TokenTree::Punct(pound),
+        TokenTree::Punct(bang),
+        TokenTree::Group(attr),
+        ..,
+    ] = &tokens[at..]
+    {
+        if pound.as_char() != '#'
+            || bang.as_char() != '!'
+            || attr.delimiter() != proc_macro2::Delimiter::Bracket
+        {
+            break;
+        }
+        lifted.push(quote!(#pound #attr));
+        at += 3;
+    }
+    let mut rest =
+        proc_macro2::Group::new(group.delimiter(), tokens[at..].iter().cloned().collect());
+    rest.set_span(group.span());
+    (lifted, TokenTree::Group(rest).into())
 }
 
 /// `__resilience_expanded`: an attribute that the first one of its stack expanded.
@@ -88,27 +149,39 @@ fn is_expanded_marker(args: &TokenStream) -> bool {
     )
 }
 
+/// What the attributes need of the function itself.
 fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
     let sig = &function.sig;
     let names = stack
         .iter()
-        .map(|l| format!("#[{}]", l.kind.name()))
+        .map(|l| format!("`#[{}]`", l.kind.name()))
         .collect::<Vec<_>>()
         .join(", ");
-    if let ReturnType::Default = sig.output {
-        errors.at(
+    match &sig.output {
+        ReturnType::Default => errors.at(
             sig.paren_token.span.close(),
-            format!("{names} needs a function that returns `Result<T, E>`; this one returns `()`"),
-        );
+            format!("{names} needs a function that returns `Result<T, E>`; this one returns `()`: add `-> Result<(), YourError>`"),
+        ),
+        ReturnType::Type(_, ty) => {
+            if let Some(what) = surely_not_result(ty) {
+                errors.spanned(
+                    ty,
+                    format!("{names} needs a function that returns `Result<T, E>`, not {what}"),
+                );
+            }
+        }
     }
     if let Some(constness) = &sig.constness {
-        errors.spanned(constness, format!("{names} cannot go on a `const fn`"));
+        errors.spanned(
+            constness,
+            format!("{names} cannot go on a `const fn`: retries, breakers and deadlines happen at run time; remove `const`"),
+        );
     }
     if sig.asyncness.is_none() {
         if let Some(layer) = stack.iter().find(|l| l.kind == Kind::Timeout) {
             let _ = layer;
             errors.spanned(
-                &sig.fn_token,
+                sig.fn_token,
                 "`#[timeout]` needs an `async fn`: a blocking call cannot be interrupted; make the function `async` or drop `#[timeout]`",
             );
         }
@@ -119,7 +192,7 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
                 if !matches!(&*typed.pat, Pat::Ident(_)) {
                     errors.spanned(
                         &typed.pat,
-                        "`#[fallback]` passes the arguments on to its agents by name: bind this parameter to a name and destructure it in the body",
+                        "`#[fallback]` passes the arguments on to its agents by name; bind this parameter to a name (`arg: Type`) and destructure it in the body",
                     );
                 }
             }
@@ -127,12 +200,42 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
     }
 }
 
+/// A return type that cannot be a `Result` whatever is in scope, described for a
+/// message. Type aliases and other paths are left to the `IsResult` bound.
+fn surely_not_result(ty: &Type) -> Option<String> {
+    let what = match ty {
+        Type::Paren(inner) => return surely_not_result(&inner.elem),
+        Type::Group(inner) => return surely_not_result(&inner.elem),
+        Type::Tuple(tuple) if tuple.elems.is_empty() => "`()`".to_owned(),
+        Type::Tuple(_) => "a tuple".to_owned(),
+        Type::Reference(_) | Type::Ptr(_) => "a reference".to_owned(),
+        Type::Array(_) | Type::Slice(_) => "an array".to_owned(),
+        Type::Never(_) => "`!`".to_owned(),
+        Type::BareFn(_) => "a function pointer".to_owned(),
+        Type::TraitObject(_) => "a trait object".to_owned(),
+        Type::Path(_) if is_primitive(ty) => format!("`{}`", quote!(#ty)),
+        Type::ImplTrait(_) => {
+            return Some(
+                "`impl Trait`; write an `async fn` that returns `Result<T, E>`".to_owned(),
+            );
+        }
+        // `#[async_trait]` on the impl expands first and hands us its rewrite.
+        Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "Pin") => {
+            return Some("a pinned future; under `#[async_trait]`, put the attribute on an inherent `async fn` and call that from the trait method, or use `async fn` in the trait without `#[async_trait]`".to_owned());
+        }
+        _ => return None,
+    };
+    Some(format!("{what}; return `Result<_, YourError>`"))
+}
+
 /// The statements that replace the body.
 fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
+    // The user's `crate = path`, made to look generated (same resolution, located where
+    // it was written) so lints such as `unused_qualifications` leave it alone.
     let krate = stack
         .iter()
-        .find_map(|l| l.args.crate_path().cloned())
-        .unwrap_or_else(|| syn::parse_quote!(::resilience));
+        .find_map(|l| l.args.crate_path().map(|path| generated(quote!(#path))))
+        .unwrap_or_else(|| quote!(::resilience));
     let private = quote!(#krate::__private);
     let sig = &function.sig;
     let body = &function.body;
@@ -151,8 +254,11 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
     let outcome = Ident::new("__outcome", Span::mixed_site());
     let result = Ident::new("__result", Span::mixed_site());
 
+    // Spanned on the return type: a function that does not return a `Result` is
+    // refused there, once, by the `IsResult` bound of `pipeline`.
+    let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
     let build = quote! {
-        let mut #pipeline = #private::pipeline::<#ret>() #(#layers)*;
+        let mut #pipeline = #start #(#layers)*;
     };
     let call = |call: TokenStream| {
         if is_async {
@@ -162,9 +268,26 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
         }
     };
     let primary = if is_async {
-        call(quote!(async #body))
+        // A branch that never runs (async-trait's) returns a value of the declared
+        // type: it fixes the block's output, so a body of the wrong type is reported
+        // inside the body, and `?` knows what to convert into.
+        let ret = generated(quote!(#ret));
+        let never = Ident::new("__ret", Span::mixed_site());
+        let statements = match body.clone().into_iter().next() {
+            Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
+            _ => body.clone(),
+        };
+        call(quote!(async {
+            if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
+                return #never;
+            }
+            #statements
+        }))
     } else {
-        quote!((|| #body)())
+        // A closure, so that `return` and `?` in the body end this call only; its
+        // return type written out, so that `?` knows what to convert into.
+        let ret = generated(quote!(#ret));
+        quote!((|| -> #ret #body)())
     };
 
     let agents: &[Path] = stack
@@ -212,6 +335,7 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
         let pattern = if index == last {
             quote!(_)
         } else {
+            let index = proc_macro2::Literal::usize_unsuffixed(index);
             quote!(#index)
         };
         arms.push(quote!(#private::Step::Call(#pattern) => #call,));
@@ -270,6 +394,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
             }
             let mut policy = Vec::new();
             if let Some(attempts) = retry.attempts.get() {
+                let attempts = proc_macro2::Literal::u32_unsuffixed(*attempts);
                 policy.push(quote!(.attempts(#attempts)));
             }
             if retry.backoff.get().is_some() || !backoff.is_empty() {
@@ -318,6 +443,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                     };
                     let mut config = vec![quote!(.name(#name))];
                     if let Some(n) = circuit.threshold.get() {
+                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.threshold(#n)));
                     }
                     if let Some(d) = circuit.recovery.get() {
@@ -325,9 +451,11 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                         config.push(quote!(.recovery(#d)));
                     }
                     if let Some(n) = circuit.success_threshold.get() {
+                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.success_threshold(#n)));
                     }
                     if let Some(n) = circuit.probes.get() {
+                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.probes(#n)));
                     }
                     let breaker_name = Ident::new("BREAKER", Span::mixed_site());
@@ -370,7 +498,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
 /// The `fn(&E) -> bool` that picks the errors a layer acts on.
 fn filter(args: &LayerArgs) -> TokenStream {
     let error = Ident::new("__error", Span::mixed_site());
-    match &args.common.filter {
+    match args.common.filter.get() {
         Some(Filter::On(pat)) => quote!(|#error| ::core::matches!(#error, #pat)),
         Some(Filter::When(expr)) => quote!(#expr),
         None => quote!(|_| true),
@@ -418,8 +546,42 @@ fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
     match ty {
         Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
         Type::Reference(_) => quote!(#name),
-        _ => quote_spanned!(span=> ::core::clone::Clone::clone(&#name)),
+        _ if is_primitive(ty) => quote!(#name),
+        // Located at the parameter's type, so a missing `Clone` is reported there.
+        _ => {
+            quote_spanned!(Span::call_site().located_at(span)=> ::core::clone::Clone::clone(&#name))
+        }
     }
+}
+
+/// `u32`, `bool`, `f64`...: `Copy` whatever is in scope (barring a perverse shadowing),
+/// so passed on by name rather than through `Clone::clone`.
+fn is_primitive(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path.path.get_ident().is_some_and(|ident| {
+            matches!(
+                ident.to_string().as_str(),
+                "bool"
+                    | "char"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+            )
+        })
 }
 
 /// `impl Trait` cannot be named inside the body: let inference fill it in.
@@ -435,4 +597,33 @@ impl VisitMut for EraseImplTrait {
             syn::visit_mut::visit_type_mut(self, ty);
         }
     }
+}
+
+/// `tokens` as if the macro wrote them: hygiene of the call site, so they resolve as
+/// the user's would, but marked as coming from this expansion (lints skip them), each
+/// token still located where the user wrote it.
+fn generated(tokens: TokenStream) -> TokenStream {
+    respan(tokens, &|span| Span::call_site().located_at(span))
+}
+
+/// [`generated`], every token located at `at`: an error about them points there.
+fn generated_at(tokens: TokenStream, at: Span) -> TokenStream {
+    respan(tokens, &|_| Span::call_site().located_at(at))
+}
+
+fn respan(tokens: TokenStream, span_of: &dyn Fn(Span) -> Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span_of));
+                inner.set_span(span_of(group.span()));
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span_of(token.span()));
+            }
+            token
+        })
+        .collect()
 }

@@ -4,10 +4,11 @@
 //! Depend on `resilience`, not on this crate: it re-exports these attributes with their
 //! documentation, and generated code refers to its runtime through `::resilience`.
 //!
-//! The pipeline of this crate, one stage per file: [`item`] reads the function without
-//! parsing its body, [`args`] reads each attribute's arguments (collecting every error),
-//! [`stack`] gathers the attributes of one function into one ordered stack, and
-//! [`expand`] writes the one pipeline call that replaces the body.
+//! The pipeline of this crate, one stage per file: `item` reads the function without
+//! parsing its body, `args` reads each attribute's arguments (collecting every error),
+//! `stack` gathers the attributes of one function into one ordered stack, and `expand`
+//! checks the signature and writes the one pipeline call that replaces the body.
+//! `snapshots` (tests only) locks the expansions of `tests/expand/*.rs` down.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 mod args;
@@ -16,6 +17,9 @@ mod errors;
 mod expand;
 mod item;
 mod stack;
+
+#[cfg(test)]
+mod snapshots;
 
 use proc_macro::TokenStream;
 

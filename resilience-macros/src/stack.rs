@@ -44,7 +44,8 @@ pub(crate) struct Layer {
 }
 
 /// Which of `attrs` are ours: `#[retry]`, `#[resilience::retry]`, or
-/// `#[PATH::retry]` where `PATH` is the runtime path given by `crate = PATH`.
+/// `#[PATH::retry]` where `PATH` is the runtime path given by `crate = PATH` (on the
+/// first attribute of the stack or on this one).
 /// A lookalike from another crate (`#[ntest::timeout]`) is left alone.
 pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kind> {
     let path = attr.path();
@@ -53,20 +54,49 @@ pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kin
     let prefix: Vec<_> = path
         .segments
         .iter()
-        .rev()
-        .skip(1)
-        .rev()
+        .take(path.segments.len() - 1)
         .map(|s| &s.ident)
         .collect();
+    let names = |krate: &Path| {
+        krate
+            .segments
+            .iter()
+            .map(|s| &s.ident)
+            .eq(prefix.iter().copied())
+    };
     let ours = match prefix.as_slice() {
         [] => true,
         [root] if *root == "resilience" => true,
-        _ => crate_path.is_some_and(|krate| {
-            let wanted: Vec<_> = krate.segments.iter().map(|s| &s.ident).collect();
-            wanted == prefix
-        }),
+        _ => crate_path.is_some_and(names) || own_crate_path(attr).is_some_and(|p| names(&p)),
     };
     ours.then_some(kind)
+}
+
+/// The `crate = PATH` among an attribute's own arguments, read loosely: a mistake in
+/// it is reported when the arguments are parsed for real.
+fn own_crate_path(attr: &Attribute) -> Option<Path> {
+    let syn::Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    let mut tokens = list.tokens.clone().into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        let is_key = matches!(&token, proc_macro2::TokenTree::Ident(i) if i == "crate");
+        let then_eq =
+            matches!(tokens.peek(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '=');
+        if is_key && then_eq {
+            let _ = tokens.next();
+            let value: TokenStream = tokens
+                .take_while(
+                    |t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','),
+                )
+                .collect();
+            return match syn::parse2::<syn::LitStr>(value.clone()) {
+                Ok(lit) => lit.parse_with(Path::parse_mod_style).ok(),
+                Err(_) => syn::parse::Parser::parse2(Path::parse_mod_style, value).ok(),
+            };
+        }
+    }
+    None
 }
 
 /// The argument left in place of an attribute this stack already expanded.
@@ -117,12 +147,14 @@ pub(crate) fn gather(
         let tokens = match &attr.meta {
             syn::Meta::Path(_) => TokenStream::new(),
             syn::Meta::List(list) => list.tokens.clone(),
-            syn::Meta::NameValue(nv) => {
+            syn::Meta::NameValue(_) => {
                 errors.spanned(
                     &attr,
-                    format!("expected `#[{0}]` or `#[{0}(...)]`", kind.name()),
+                    format!(
+                        "expected `#[{0}]` or `#[{0}(...)]`, not `#[{0} = ...]`",
+                        kind.name()
+                    ),
                 );
-                let _ = nv;
                 continue;
             }
         };
@@ -130,5 +162,25 @@ pub(crate) fn gather(
         stack.push(Layer { kind, span, args });
     }
     *attrs = kept;
+    check_one_crate(&stack, errors);
     stack
+}
+
+/// Every `crate = ...` of one stack names the same path: the stack is one pipeline.
+fn check_one_crate(stack: &[Layer], errors: &mut Errors) {
+    let mut paths = stack.iter().filter_map(|layer| layer.args.crate_path());
+    let Some(first) = paths.next() else {
+        return;
+    };
+    for other in paths {
+        if other != first {
+            errors.spanned(
+                other,
+                format!(
+                    "the attributes of one function form one pipeline with one runtime path, but this `crate` differs from `{}`; give `crate` once, on the first attribute",
+                    quote::ToTokens::to_token_stream(first).to_string().replace(' ', "")
+                ),
+            );
+        }
+    }
 }

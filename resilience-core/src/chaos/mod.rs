@@ -229,24 +229,7 @@ impl Chaos {
     }
 }
 
-/// Output `k` (0-based) of the SplitMix64 generator seeded with `seed`.
+/// The `k`th draw (0-based) of the generator seeded with `seed`.
 const fn splitmix64(seed: u64, k: u64) -> u64 {
-    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut z = seed.wrapping_add(k.wrapping_add(1).wrapping_mul(GAMMA));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::splitmix64;
-
-    /// The reference outputs of SplitMix64 (Vigna's `splitmix64.c`) for seed 1234567.
-    #[test]
-    fn splitmix64_matches_reference() {
-        assert_eq!(splitmix64(1234567, 0), 6457827717110365317);
-        assert_eq!(splitmix64(1234567, 1), 3203168211198807973);
-        assert_eq!(splitmix64(1234567, 2), 9817491932198370423);
-    }
+    crate::splitmix::nth(seed, k.wrapping_add(1))
 }

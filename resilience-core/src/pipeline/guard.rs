@@ -36,7 +36,7 @@ pin_project! {
     /// # use resilience_core::pipeline::pipeline;
     /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
     /// let mut p = pipeline::<Result<u8, ()>>();
-    /// let _ = p.start();
+    /// let _ = p.start().await;
     /// let outcome = p.guard(async { Ok(1) }).await;
     /// assert!(matches!(p.next(outcome).await, resilience_core::pipeline::Step::Done(Ok(1))));
     /// # });

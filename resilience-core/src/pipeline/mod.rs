@@ -28,7 +28,7 @@
 //! async fn call(prompt: &str) -> Result<usize, ApiError> {
 //!     let mut pipeline = pipeline::<Result<usize, ApiError>>()
 //!         .timeout(Duration::from_secs(10));
-//!     let mut step = pipeline.start();
+//!     let mut step = pipeline.start().await;
 //!     loop {
 //!         let outcome = match step {
 //!             Step::Call(_) => pipeline.guard(async { Ok(prompt.len()) }).await,
@@ -171,7 +171,7 @@ impl<E: From<TimedOut>> FromTimedOut for E {}
 /// );
 /// let mut calls = 0;
 /// let mut p = pipeline::<Result<u32, String>>().retry(&POLICY, |_| true, None);
-/// let mut step = p.start();
+/// let mut step = p.start_blocking();
 /// let result = loop {
 ///     let outcome = match step {
 ///         Step::Call(_) => { calls += 1; Ok(7) }

@@ -1,0 +1,191 @@
+//! Resilient chat completions against any OpenAI-compatible server.
+//!
+//! ```text
+//! cargo run --example openai_chat                            # offline, in a few seconds
+//! cargo run --example openai_chat -- "What is an AI agent?"  # your own questions
+//! OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=... cargo run --example openai_chat
+//! ```
+//!
+//! It reads the variables the official SDKs read: `OPENAI_BASE_URL`, `OPENAI_API_KEY`,
+//! `OPENAI_MODEL` (default `gpt-5-mini`), and one of its own, `OPENAI_FALLBACK_MODEL`
+//! (default `gpt-4o-mini`). Without `OPENAI_BASE_URL` it starts the fault-injecting server
+//! of `fault_server.rs` on 127.0.0.1 and scripts one fault story per question (rate
+//! limits in every `Retry-After` form, a dropped connection, malformed JSON, an outage),
+//! so that each attribute of [`client::Client::chat`] gets to act; it then never leaves
+//! loopback.
+//!
+//! For each call it prints every request and wait as it happened, which model served,
+//! and the breaker's state. It says whether an API key is set, never what it is.
+
+mod client;
+mod events;
+mod fault_server;
+
+use std::env;
+use std::error::Error;
+use std::time::Duration;
+
+use client::{Answer, ApiKey, ChatError, Client};
+use events::{Recorded, Recorder};
+use fault_server::{Reply, RetryAfterForm};
+use resilience::fallback::{Served, observe};
+use tokio::time::Instant;
+
+/// The questions asked when none are given on the command line.
+const QUESTIONS: [&str; 7] = [
+    "What is an AI agent?",
+    "What is machine learning?",
+    "What is deep learning?",
+    "Why retry with exponential backoff?",
+    "What does a circuit breaker do?",
+    "Why do timeouts matter?",
+    "What is a fallback?",
+];
+
+/// What the offline server answers, request by request: one story per question.
+fn offline_script() -> Vec<Reply> {
+    let quota = |form| Reply::rate_limited(form); // longer than the retry will wait
+    vec![
+        // 1. A healthy, if slow, reply.
+        Reply::slow(
+            Duration::from_millis(150),
+            Reply::ok(
+                "A program that lets a language model choose actions, such as calling tools, to reach a goal.",
+            ),
+        ),
+        // 2. Rate limited (the server asks for 300 ms), then a dropped connection.
+        Reply::rate_limited(RetryAfterForm::Millis(300)),
+        Reply::Drop,
+        Reply::ok("Fitting models to data so that they predict without hand-written rules."),
+        // 3. A 200 whose JSON is cut off: asked again.
+        Reply::Malformed,
+        Reply::ok("Machine learning with neural networks of many layers."),
+        // 4-6. The quota is spent: each call gives up at once, the breaker counts three
+        // failures and opens; the second model answers, until it fails too (6).
+        quota(RetryAfterForm::Seconds(60)),
+        Reply::ok("So that retries spread out and a struggling service can recover."),
+        quota(RetryAfterForm::date_in(Duration::from_secs(120))),
+        Reply::ok("It stops calling a failing service for a while and fails fast instead."),
+        quota(RetryAfterForm::Millis(20_000)),
+        Reply::status(503),
+        Reply::status(500),
+        // 7. The breaker is open: no request to the first model at all.
+        Reply::ok("A simpler alternative used when the first choice fails."),
+    ]
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn Error>> {
+    // Every event of this thread (the runtime is current-thread) goes to the recorder.
+    let recorder = Recorder::default();
+    let _recording = tracing::subscriber::set_default(recorder.clone());
+
+    let var = |name| {
+        env::var(name)
+            .ok()
+            .filter(|value: &String| !value.trim().is_empty())
+    };
+    let api_key = var("OPENAI_API_KEY").and_then(ApiKey::new);
+    let model = var("OPENAI_MODEL").unwrap_or_else(|| "gpt-5-mini".into());
+    let fallback_model = var("OPENAI_FALLBACK_MODEL").unwrap_or_else(|| "gpt-4o-mini".into());
+    let mut questions: Vec<String> = env::args().skip(1).collect();
+    if questions.is_empty() {
+        questions = QUESTIONS.map(String::from).to_vec();
+    }
+
+    let (base_url, server) = match var("OPENAI_BASE_URL") {
+        Some(url) => (url, None),
+        None => {
+            let server = fault_server::start(offline_script()).await;
+            (server.base_url(), Some(server))
+        }
+    };
+    println!("server:  {base_url}");
+    if server.is_some() {
+        println!("         (OPENAI_BASE_URL is not set: a local fault-injecting server, offline)");
+    }
+    println!("models:  {model}, then {fallback_model}, then a canned answer");
+    let key = if api_key.is_some() { "set" } else { "not set" };
+    println!("API key: {key}");
+
+    let client = Client::new(&base_url, api_key, model, fallback_model)?;
+    for (n, question) in questions.iter().enumerate() {
+        let started = Instant::now();
+        let (result, served) = observe(client.chat(question)).await;
+        let took = started.elapsed();
+        println!("\n[{}] {question}", n + 1);
+        for event in recorder.take() {
+            if let Some(line) = describe(&event) {
+                let at = event.at.saturating_duration_since(started).as_secs_f64();
+                println!("  {:>5.0}ms  {line}", at * 1000.0);
+            }
+        }
+        print_outcome(&result, served, took);
+        let stats = client.breaker.stats();
+        println!(
+            "  breaker {}: {} calls, {} successes, {} failures, {} rejected",
+            client.breaker.state(),
+            stats.calls,
+            stats.successes,
+            stats.failures,
+            stats.rejected,
+        );
+    }
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    Ok(())
+}
+
+/// One line for an event, or `None` for one not worth a line.
+fn describe(event: &Recorded) -> Option<String> {
+    let field = |name| event.field(name).unwrap_or("?");
+    Some(match (event.target, event.message.as_str()) {
+        ("openai_chat", "request") => format!("request to {}", field("model")),
+        ("openai_chat", "answered") => format!("  answered by {}", field("model")),
+        ("openai_chat", "failed") => format!("  failed: {}", field("error")),
+        ("resilience", "timed out") => format!("  timed out after {}", field("after")),
+        ("resilience", "retry scheduled") => {
+            let asked = if field("server_delay") == "true" {
+                ", as the server asked"
+            } else {
+                ""
+            };
+            let delay = event.duration("delay").unwrap_or_default();
+            format!("  retry {}: wait {delay:.0?}{asked}", field("attempt"))
+        }
+        ("resilience", "giving up") => {
+            format!(
+                "  gave up after attempt {}: {}",
+                field("attempt"),
+                field("reason")
+            )
+        }
+        ("resilience", "circuit breaker state changed") => {
+            format!("  breaker: {} -> {}", field("from"), field("to"))
+        }
+        ("resilience", "circuit breaker rejected a call") => {
+            let retry_in = event.duration("retry_in").unwrap_or_default();
+            format!(
+                "breaker {}: no request to the first model (retry in {retry_in:.0?})",
+                field("state")
+            )
+        }
+        ("resilience", "fallback served") => return None, // said below, with the answer
+        _ => format!("{}: {event}", event.target),
+    })
+}
+
+fn print_outcome(result: &Result<Answer, ChatError>, served: Option<Served>, took: Duration) {
+    match (result, served) {
+        (Ok(answer), None) => println!("  => {} (first choice), in {took:.2?}", answer.model),
+        (Ok(answer), Some(served)) => println!(
+            "  => {} (fallback level {}: {}), in {took:.2?}",
+            answer.model, served.level, served.by
+        ),
+        (Err(error), _) => println!("  => failed in {took:.2?}: {error}"),
+    }
+    if let Ok(answer) = result {
+        println!("  reply: {}", answer.text);
+    }
+}

@@ -1,0 +1,36 @@
+use resilience::circuit;
+async fn complete(prompt: &str) -> Result<String, ApiError> {
+    let mut __resilience = ::resilience::__private::pipeline::<
+        Result<String, ApiError>,
+    >()
+        .circuit(
+            {
+                static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(
+                    ::resilience::__private::CircuitBreaker::builder()
+                        .name(::core::concat!(::core::module_path!(), "::", "complete"))
+                        .threshold(3)
+                        .recovery(::core::time::Duration::from_secs(30))
+                        .success_threshold(2)
+                        .build(),
+                );
+                BREAKER.register()
+            },
+            is_server_error,
+        );
+    match __resilience.start().await {
+        ::resilience::__private::Step::Call(_) => {
+            let __outcome = __resilience
+                .guard(async {
+                    if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                        Result<String, ApiError>,
+                    > {
+                        return __ret;
+                    }
+                    client().send(prompt).await
+                })
+                .await;
+            __resilience.finish(__outcome)
+        }
+        ::resilience::__private::Step::Done(__result) => __result,
+    }
+}

@@ -1,0 +1,75 @@
+use my::vendored::resilience::{retry, timeout};
+async fn complete(prompt: &str) -> Result<String, ApiError> {
+    let mut __resilience = my::vendored::resilience::__private::pipeline::<
+        Result<String, ApiError>,
+    >()
+        .retry(
+            {
+                static POLICY: my::vendored::resilience::__private::RetryPolicy = my::vendored::resilience::__private::ConfigError::unwrap_const(
+                    my::vendored::resilience::__private::RetryPolicy::builder()
+                        .attempts(2)
+                        .build(),
+                );
+                &POLICY
+            },
+            |_| true,
+            ::core::option::Option::None,
+        )
+        .timeout(::core::time::Duration::from_secs(5));
+    let mut __step = __resilience.start().await;
+    loop {
+        let __outcome = match __step {
+            my::vendored::resilience::__private::Step::Call(_) => {
+                __resilience
+                    .guard(async {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                            Result<String, ApiError>,
+                        > {
+                            return __ret;
+                        }
+                        client().send(prompt).await
+                    })
+                    .await
+            }
+            my::vendored::resilience::__private::Step::Done(__result) => break __result,
+        };
+        __step = __resilience.next(__outcome).await;
+    }
+}
+#[my::vendored::resilience::circuit(__resilience_expanded)]
+fn blocking(prompt: &str) -> Result<String, ApiError> {
+    let mut __resilience = my::vendored::resilience::__private::pipeline::<
+        Result<String, ApiError>,
+    >()
+        .retry(
+            {
+                static POLICY: my::vendored::resilience::__private::RetryPolicy = my::vendored::resilience::__private::ConfigError::unwrap_const(
+                    my::vendored::resilience::__private::RetryPolicy::builder().build(),
+                );
+                &POLICY
+            },
+            |_| true,
+            ::core::option::Option::None,
+        )
+        .circuit(
+            {
+                static BREAKER: my::vendored::resilience::__private::CircuitBreaker = my::vendored::resilience::__private::breaker(
+                    my::vendored::resilience::__private::CircuitBreaker::builder()
+                        .name(::core::concat!(::core::module_path!(), "::", "blocking"))
+                        .build(),
+                );
+                BREAKER.register()
+            },
+            |_| true,
+        );
+    let mut __step = __resilience.start_blocking();
+    loop {
+        let __outcome = match __step {
+            my::vendored::resilience::__private::Step::Call(_) => {
+                (|| -> Result<String, ApiError> { client().send_blocking(prompt) })()
+            }
+            my::vendored::resilience::__private::Step::Done(__result) => break __result,
+        };
+        __step = __resilience.next_blocking(__outcome);
+    }
+}

@@ -1,0 +1,41 @@
+use resilience::{circuit, retry};
+impl Client {
+    pub async fn complete(&mut self, prompt: &str) -> Result<String, ApiError> {
+        let mut __resilience = ::resilience::__private::pipeline::<
+            Result<String, ApiError>,
+        >()
+            .retry(
+                {
+                    static POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::ConfigError::unwrap_const(
+                        ::resilience::__private::RetryPolicy::builder()
+                            .attempts(3)
+                            .build(),
+                    );
+                    &POLICY
+                },
+                |_| true,
+                ::core::option::Option::Some(ApiError::retry_after),
+            )
+            .circuit(&BREAKER, |_| true);
+        let mut __step = __resilience.start().await;
+        loop {
+            let __outcome = match __step {
+                ::resilience::__private::Step::Call(_) => {
+                    __resilience
+                        .guard(async {
+                            if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                                Result<String, ApiError>,
+                            > {
+                                return __ret;
+                            }
+                            self.requests += 1;
+                            self.http.send(prompt).await
+                        })
+                        .await
+                }
+                ::resilience::__private::Step::Done(__result) => break __result,
+            };
+            __step = __resilience.next(__outcome).await;
+        }
+    }
+}

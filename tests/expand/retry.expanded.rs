@@ -1,0 +1,49 @@
+use resilience::retry;
+async fn complete(prompt: &str) -> Result<String, ApiError> {
+    let mut __resilience = ::resilience::__private::pipeline::<
+        Result<String, ApiError>,
+    >()
+        .retry(
+            {
+                static POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::ConfigError::unwrap_const(
+                    ::resilience::__private::RetryPolicy::builder()
+                        .attempts(4)
+                        .backoff(
+                            ::resilience::__private::ConfigError::unwrap_const(
+                                ::resilience::__private::Backoff::exponential()
+                                    .base(::core::time::Duration::from_millis(250))
+                                    .max(::core::time::Duration::from_secs(10))
+                                    .build(),
+                            ),
+                        )
+                        .build(),
+                );
+                &POLICY
+            },
+            |__error| {
+                ::core::matches!(
+                    __error, ApiError::Network | ApiError::RateLimited { .. }
+                )
+            },
+            ::core::option::Option::None,
+        );
+    let mut __step = __resilience.start().await;
+    loop {
+        let __outcome = match __step {
+            ::resilience::__private::Step::Call(_) => {
+                __resilience
+                    .guard(async {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                            Result<String, ApiError>,
+                        > {
+                            return __ret;
+                        }
+                        client().send(prompt).await
+                    })
+                    .await
+            }
+            ::resilience::__private::Step::Done(__result) => break __result,
+        };
+        __step = __resilience.next(__outcome).await;
+    }
+}

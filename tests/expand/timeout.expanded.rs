@@ -1,0 +1,23 @@
+use resilience::timeout;
+async fn complete(prompt: &str) -> Result<String, ApiError> {
+    let mut __resilience = ::resilience::__private::pipeline::<
+        Result<String, ApiError>,
+    >()
+        .timeout(::core::time::Duration::from_millis(1500));
+    match __resilience.start().await {
+        ::resilience::__private::Step::Call(_) => {
+            let __outcome = __resilience
+                .guard(async {
+                    if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                        Result<String, ApiError>,
+                    > {
+                        return __ret;
+                    }
+                    client().send(prompt).await
+                })
+                .await;
+            __resilience.finish(__outcome)
+        }
+        ::resilience::__private::Step::Done(__result) => __result,
+    }
+}

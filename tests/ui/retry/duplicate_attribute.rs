@@ -1,0 +1,14 @@
+use resilience::retry;
+
+#[derive(Debug)]
+struct ApiError;
+
+#[retry(attempts = 3)]
+#[retry(attempts = 5)]
+async fn call() -> Result<u32, ApiError> {
+    Ok(1)
+}
+
+fn main() {
+    let _ = call();
+}

@@ -1,0 +1,13 @@
+use resilience::retry;
+
+#[derive(Debug)]
+struct ApiError;
+
+#[retry(attempts = 3, threshold = 5)]
+async fn call() -> Result<u32, ApiError> {
+    Ok(1)
+}
+
+fn main() {
+    let _ = call();
+}

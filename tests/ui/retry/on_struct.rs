@@ -1,0 +1,8 @@
+use resilience::retry;
+
+#[retry]
+struct Client;
+
+fn main() {
+    let _ = Client;
+}

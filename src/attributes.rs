@@ -10,6 +10,7 @@
 /// | `factor = F` | growth of `"exp"` (at least 1.0) | `2.0` |
 /// | `max = DUR` | cap on any single delay | `10s` |
 /// | `jitter = "none" \| "full" \| "equal" \| "decorrelated"` | randomisation of each delay (AWS's definitions) | `"full"` |
+/// | `seed = N` | seed of the jitter, for reproducible delays in tests and demos | random per call |
 /// | `max_elapsed = DUR` | a delay that would end later than this after the first attempt started is not taken | none |
 /// | `on = PATTERN` | retry only errors matching the pattern | every `Err` |
 /// | `when = PATH` | retry only errors for which `fn(&E) -> bool` says true (excludes `on`) | |

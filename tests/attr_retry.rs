@@ -278,3 +278,24 @@ async fn the_future_is_send_and_spawnable() {
     let handle = tokio::spawn(work(21));
     assert_eq!(handle.await.unwrap(), Ok(42));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_seed_makes_jittered_delays_reproducible() {
+    static FIRST: Calls = Calls::new();
+    static SECOND: Calls = Calls::new();
+    #[retry(attempts = 4, base = 1s, jitter = "full", seed = 7)]
+    async fn first() -> Result<(), ApiError> {
+        FIRST.hit();
+        Err(ApiError::Network)
+    }
+    #[retry(attempts = 4, base = 1s, jitter = "full", seed = 7)]
+    async fn second() -> Result<(), ApiError> {
+        SECOND.hit();
+        Err(ApiError::Network)
+    }
+    let _ = first().await;
+    let _ = second().await;
+    assert_eq!(FIRST.secs(), SECOND.secs());
+    // Jittered: not the nominal 0, 1, 3, 7.
+    assert_ne!(FIRST.secs(), [0.0, 1.0, 3.0, 7.0]);
+}

@@ -80,6 +80,7 @@ pub(crate) struct RetryArgs {
     pub(crate) max: Slot<DurationArg>,
     pub(crate) jitter: Slot<LitStr>,
     pub(crate) max_elapsed: Slot<DurationArg>,
+    pub(crate) seed: Slot<u64>,
     pub(crate) retry_after: Slot<Expr>,
 }
 
@@ -130,6 +131,7 @@ const RETRY_KEYS: &[(&str, &str)] = &[
     ("max", "10s"),
     ("jitter", "\"full\""),
     ("max_elapsed", "60s"),
+    ("seed", "42"),
     ("on", "ApiError::Network"),
     ("when", "is_transient"),
     ("retry_after", "retry_after"),
@@ -297,6 +299,9 @@ fn parse_value(
                 choice(i, key, &["none", "full", "equal", "decorrelated"])
             }),
             "max_elapsed" => set(input, errors, &mut retry.max_elapsed, key, duration),
+            "seed" => set(input, errors, &mut retry.seed, key, |i| {
+                i.parse::<syn::LitInt>()?.base10_parse::<u64>()
+            }),
             "retry_after" => set(input, errors, &mut retry.retry_after, key, |i| i.parse()),
             _ => unknown_with_value(input, key, kind, errors),
         },

@@ -409,6 +409,9 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                     ))
                 });
             }
+            if let Some(seed) = retry.seed.get() {
+                policy.push(quote!(.seed(#seed)));
+            }
             if let Some(max_elapsed) = retry.max_elapsed.get() {
                 let d = max_elapsed.to_tokens();
                 policy.push(quote!(.max_elapsed(#d)));

@@ -127,7 +127,7 @@ impl<T, E> IsResult for Result<T, E> {
 #[diagnostic::on_unimplemented(
     message = "`#[circuit]` needs `{Self}: From<CircuitOpen>` to return a rejected call as an error",
     label = "this error type cannot carry `CircuitOpen`",
-    note = "add `impl From<resilience::CircuitOpen> for {Self}` (with thiserror: a variant `#[error(transparent)] Open(#[from] resilience::CircuitOpen)`)"
+    note = "add `impl From<resilience::CircuitOpen> for {Self}` (with thiserror: a variant `#[error(transparent)] Open(#[from] resilience::CircuitOpen)`); if `{Self}` belongs to another crate, return an error type of your own that wraps it"
 )]
 pub trait FromCircuitOpen: From<CircuitOpen> {}
 impl<E: From<CircuitOpen>> FromCircuitOpen for E {}
@@ -151,7 +151,7 @@ impl<E: From<CircuitOpen>> FromCircuitOpen for E {}
 #[diagnostic::on_unimplemented(
     message = "`#[timeout]` needs `{Self}: From<TimedOut>` to return an expired call as an error",
     label = "this error type cannot carry `TimedOut`",
-    note = "add `impl From<resilience::TimedOut> for {Self}` (with thiserror: a variant `#[error(transparent)] Timeout(#[from] resilience::TimedOut)`)"
+    note = "add `impl From<resilience::TimedOut> for {Self}` (with thiserror: a variant `#[error(transparent)] Timeout(#[from] resilience::TimedOut)`); if `{Self}` belongs to another crate, return an error type of your own that wraps it"
 )]
 pub trait FromTimedOut: From<TimedOut> {}
 impl<E: From<TimedOut>> FromTimedOut for E {}

@@ -510,3 +510,72 @@ async fn a_panic_under_timeout_unwinds_through_it() {
     let err = tokio::spawn(explode()).await.unwrap_err();
     assert!(err.is_panic());
 }
+
+// ---------------------------------------------------------------- somebody else's panic
+
+/// Runs `call` next to a sibling future that panics after 1s, in one task.
+async fn beside_a_panicking_sibling<F>(call: F)
+where
+    F: std::future::Future<Output = Result<u32, ApiError>> + Send + 'static,
+{
+    quiet_expected_panics();
+    let task = tokio::spawn(async move {
+        tokio::join!(call, async {
+            sleep(secs(1.0)).await;
+            panic!("sibling body panicked");
+        })
+    });
+    assert!(task.await.unwrap_err().is_panic());
+}
+
+/// Regression: `CircuitBreaker::call` dropped while a *sibling* future in the same task
+/// panics used to count as a failure (its permit saw `thread::panicking()`), so one
+/// buggy neighbour opened a healthy service's breaker. It is a cancellation.
+#[tokio::test(start_paused = true)]
+async fn a_sibling_panic_is_not_a_failure_of_breaker_call() {
+    let breaker: &'static CircuitBreaker = Box::leak(Box::new(
+        CircuitBreaker::builder().threshold(1).build().unwrap(),
+    ));
+    let healthy = breaker.call(async {
+        sleep(secs(10.0)).await;
+        Ok::<u32, ApiError>(1)
+    });
+    beside_a_panicking_sibling(healthy).await;
+    assert_eq!(breaker.state(), State::Closed);
+    assert_eq!(breaker.stats(), stats(1, 0, 0, 0));
+    // Its own panic still counts.
+    quiet_expected_panics();
+    let own = tokio::spawn(breaker.call(async {
+        sleep(secs(1.0)).await;
+        if true {
+            panic!("the body panicked");
+        }
+        Ok::<u32, ApiError>(1)
+    }));
+    assert!(own.await.unwrap_err().is_panic());
+    assert_eq!(breaker.state(), State::Open);
+    assert_eq!(breaker.stats(), stats(2, 0, 1, 0));
+}
+
+/// Known bug in the pipeline driver (reported, not fixed here: `pipeline` is another
+/// owner's): the same sibling panic through an attribute counts as a failure of the
+/// healthy call and opens its breaker, because the pipeline keeps the bare `Permit` and
+/// cannot tell whose panic it is. The fix: watch the body's polls in `pipeline::Guard`
+/// and report a drop without a body panic with `Permit::cancel`.
+#[tokio::test(start_paused = true)]
+#[ignore = "known bug in pipeline: a sibling's panic counts as the call's failure"]
+async fn a_sibling_panic_is_not_a_failure_of_an_attribute_call() {
+    let client = Arc::new(Client::new());
+    client.primary.set(10_000, false);
+    let healthy = {
+        let client = client.clone();
+        async move { client.stacked().await }
+    };
+    beside_a_panicking_sibling(healthy).await;
+    assert_eq!(
+        client.breaker.state(),
+        State::Closed,
+        "a sibling's panic opened it"
+    );
+    assert_eq!(client.breaker.stats().failures, 0);
+}

@@ -10,9 +10,8 @@
 //! runtime's "now" can be earlier than an epoch captured by another runtime. Those
 //! instants land below `BIAS` instead of all saturating to the same zero, so every
 //! runtime keeps exact, distinct instants. Instants more than 146 years away saturate.
-
 //!
-//! Under `cfg(loom)` the clock is [`loom_clock`](super::loom_clock) instead: a model-checked
+//! Under `cfg(loom)` the clock is `circuit::loom_clock` instead: a model-checked
 //! test sets and advances it by hand, so every execution loom explores sees the same
 //! instants, and reading it is not a scheduling point.
 

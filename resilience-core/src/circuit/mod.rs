@@ -55,7 +55,9 @@
 //! and reject every later call (a known failure mode of other Rust breakers). A
 //! [`Permit`] that is dropped without an outcome gives its slot back and counts as
 //! nothing. A permit dropped while its thread is panicking counts as a failure: a
-//! panicking call is not a healthy one.
+//! panicking call is not a healthy one. (A permit cannot tell its own call's panic from
+//! a sibling future's; [`call`](CircuitBreaker::call) can, and only counts its own: see
+//! [`Permit::cancel`].)
 //!
 //! # Why a generation
 //!

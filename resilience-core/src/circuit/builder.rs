@@ -160,7 +160,27 @@ impl CircuitBreakerBuilder {
     /// let err = CircuitBreaker::builder().threshold(0).build().unwrap_err();
     /// assert_eq!(err.to_string(), "invalid `threshold`: must be at least 1");
     /// ```
+    #[cfg(not(loom))]
     pub const fn build(self) -> Result<CircuitBreaker, ConfigError> {
+        match self.config() {
+            Ok(config) => Ok(CircuitBreaker::from_config(config)),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The same checks as the `const` `build` of a normal build; under `cfg(loom)` the
+    /// breaker's atomics are loom's, which have no `const fn new`.
+    ///
+    /// # Errors
+    ///
+    /// As `build`.
+    #[cfg(loom)]
+    pub fn build(self) -> Result<CircuitBreaker, ConfigError> {
+        self.config().map(CircuitBreaker::from_config)
+    }
+
+    /// The validated settings, or the first bad one.
+    const fn config(self) -> Result<super::Config, ConfigError> {
         let probes = match self.probes {
             Some(probes) => probes,
             None => self.success_threshold,
@@ -186,12 +206,12 @@ impl CircuitBreakerBuilder {
         if probes > MAX_HALF_OPEN_COUNT {
             return Err(ConfigError::new("probes", "must be at most 65535"));
         }
-        Ok(CircuitBreaker::from_config(super::Config {
+        Ok(super::Config {
             name: self.name,
             threshold: self.threshold,
             recovery: self.recovery,
             success_threshold: self.success_threshold,
             probes,
-        }))
+        })
     }
 }

@@ -10,26 +10,41 @@
 //! runtime's "now" can be earlier than an epoch captured by another runtime. Those
 //! instants land below `BIAS` instead of all saturating to the same zero, so every
 //! runtime keeps exact, distinct instants. Instants more than 146 years away saturate.
+//!
+//! Under `cfg(loom)` the clock is `circuit::loom_clock` instead: a model-checked
+//! test sets and advances it by hand, so every execution loom explores sees the same
+//! instants, and reading it is not a scheduling point.
 
+#[cfg(not(loom))]
 use std::sync::OnceLock;
 use std::time::Duration;
 
+#[cfg(not(loom))]
 use tokio::time::Instant;
 
 /// Where the epoch sits on the nanosecond scale.
-const BIAS: u64 = 1 << 62;
+pub(crate) const BIAS: u64 = 1 << 62;
 
+#[cfg(not(loom))]
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
 }
 
 /// Tokio's current instant on the nanosecond scale.
+#[cfg(not(loom))]
 pub(crate) fn now_nanos() -> u64 {
     nanos_at(Instant::now(), epoch())
 }
 
+/// The hand-driven clock of the `cfg(loom)` build, on the same scale.
+#[cfg(loom)]
+pub(crate) fn now_nanos() -> u64 {
+    super::loom_clock::now_nanos()
+}
+
 /// `instant` on the scale where `epoch` is [`BIAS`], saturating at both ends.
+#[cfg(not(loom))]
 fn nanos_at(instant: Instant, epoch: Instant) -> u64 {
     let after = saturating_nanos(instant.saturating_duration_since(epoch));
     let before = saturating_nanos(epoch.saturating_duration_since(instant));
@@ -46,7 +61,7 @@ pub(crate) const fn saturating_nanos(d: Duration) -> u64 {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 

@@ -55,7 +55,9 @@
 //! and reject every later call (a known failure mode of other Rust breakers). A
 //! [`Permit`] that is dropped without an outcome gives its slot back and counts as
 //! nothing. A permit dropped while its thread is panicking counts as a failure: a
-//! panicking call is not a healthy one.
+//! panicking call is not a healthy one. (A permit cannot tell its own call's panic from
+//! a sibling future's; [`call`](CircuitBreaker::call) can, and only counts its own: see
+//! [`Permit::cancel`].)
 //!
 //! # Why a generation
 //!
@@ -88,6 +90,43 @@ mod permit;
 mod state;
 mod stats;
 mod sync;
+
+/// The clock of the `cfg(loom)` build: model-checked tests move it by hand.
+///
+/// Loom explores every interleaving of the breaker's atomics, so everything else a
+/// breaker reads must be the same in every execution. Tokio's clock is not, so under
+/// `cfg(loom)` "now" is this per-thread counter instead (loom runs all threads of a
+/// model on the thread that called `loom::model`, so they share it). It starts at the
+/// epoch; call [`reset`](loom_clock::reset) at the start of each model execution.
+#[cfg(loom)]
+pub mod loom_clock {
+    use core::cell::Cell;
+    use std::time::Duration;
+
+    std::thread_local! {
+        static NOW: Cell<u64> = const { Cell::new(super::clock::BIAS) };
+    }
+
+    /// Back to the epoch.
+    pub fn reset() {
+        NOW.with(|now| now.set(super::clock::BIAS));
+    }
+
+    /// Moves the clock forward by `by` (saturating).
+    pub fn advance(by: Duration) {
+        let by = super::clock::saturating_nanos(by);
+        NOW.with(|now| now.set(now.get().saturating_add(by)));
+    }
+
+    /// Time since the epoch.
+    pub fn elapsed() -> Duration {
+        Duration::from_nanos(now_nanos() - super::clock::BIAS)
+    }
+
+    pub(super) fn now_nanos() -> u64 {
+        NOW.with(Cell::get)
+    }
+}
 
 use core::fmt;
 use std::time::Duration;
@@ -177,7 +216,22 @@ impl CircuitBreaker {
         CircuitBreakerBuilder::new()
     }
 
+    #[cfg(not(loom))]
     const fn from_config(config: Config) -> Self {
+        Self {
+            hot: CachePadded(Hot {
+                word: AtomicU64::new(Word::INITIAL.bits()),
+                open_until: AtomicU64::new(0),
+                registered: AtomicBool::new(false),
+                config,
+            }),
+            counters: CachePadded(Counters::new()),
+        }
+    }
+
+    /// The same, for loom's atomics, which have no `const fn new` (see [`sync`]).
+    #[cfg(loom)]
+    fn from_config(config: Config) -> Self {
         Self {
             hot: CachePadded(Hot {
                 word: AtomicU64::new(Word::INITIAL.bits()),

@@ -14,7 +14,10 @@ use super::{CircuitBreaker, State, clock};
 /// [`failure`](Self::failure) or [`ignore`](Self::ignore). Dropping it without an
 /// outcome means the call was cancelled: a half-open probe gives its slot back and
 /// nothing is counted but the call itself. Dropping it while the thread is panicking
-/// (the call panicked) counts as a failure.
+/// counts as a failure (the call panicked). A permit cannot tell its own call's panic
+/// from another one on the same thread, such as a sibling future's in a `join!`: code
+/// that can tell reports the cancellation with [`cancel`](Self::cancel), as
+/// [`CircuitBreaker::call`] does.
 ///
 /// A permit remembers the breaker's generation when it was admitted; if the breaker has
 /// changed state since, its outcome updates the statistics but not the state.
@@ -130,6 +133,35 @@ impl<'a> Permit<'a> {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub fn ignore(self) {
+        let (breaker, generation, probe) = self.into_parts();
+        breaker.on_neither(generation, probe);
+    }
+
+    /// The call was cancelled: it counts as neither success nor failure and a probe's
+    /// slot is freed, as when the permit is simply dropped, but also while the thread is
+    /// panicking (dropping a permit then counts as a failure). For code that drops a
+    /// call during a panic that is not the call's own.
+    ///
+    /// ```
+    /// use resilience_core::circuit::{CircuitBreaker, State};
+    ///
+    /// let breaker = CircuitBreaker::builder().threshold(1).build()?;
+    /// let permit = breaker.try_acquire().unwrap();
+    /// let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+    ///     struct CancelOnUnwind<'a>(Option<resilience_core::circuit::Permit<'a>>);
+    ///     impl Drop for CancelOnUnwind<'_> {
+    ///         fn drop(&mut self) {
+    ///             self.0.take().map(|p| p.cancel()); // not our panic
+    ///         }
+    ///     }
+    ///     let _call = CancelOnUnwind(Some(permit));
+    ///     panic!("somebody else's bug");
+    /// }));
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert_eq!((breaker.stats().failures, breaker.stats().ignored()), (0, 1));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn cancel(self) {
         let (breaker, generation, probe) = self.into_parts();
         breaker.on_neither(generation, probe);
     }

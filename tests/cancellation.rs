@@ -557,13 +557,11 @@ async fn a_sibling_panic_is_not_a_failure_of_breaker_call() {
     assert_eq!(breaker.stats(), stats(2, 0, 1, 0));
 }
 
-/// Known bug in the pipeline driver (reported, not fixed here: `pipeline` is another
-/// owner's): the same sibling panic through an attribute counts as a failure of the
-/// healthy call and opens its breaker, because the pipeline keeps the bare `Permit` and
-/// cannot tell whose panic it is. The fix: watch the body's polls in `pipeline::Guard`
-/// and report a drop without a body panic with `Permit::cancel`.
+/// Regression: the same sibling panic through an attribute used to count as a failure of
+/// the healthy call and open its breaker, because the pipeline kept the bare `Permit`
+/// and could not tell whose panic it was. `pipeline::Guard` now notes whether its own
+/// call's poll unwound, and the pipeline cancels the permit otherwise.
 #[tokio::test(start_paused = true)]
-#[ignore = "known bug in pipeline: a sibling's panic counts as the call's failure"]
 async fn a_sibling_panic_is_not_a_failure_of_an_attribute_call() {
     let client = Arc::new(Client::new());
     client.primary.set(10_000, false);

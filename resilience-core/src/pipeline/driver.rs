@@ -50,6 +50,7 @@ impl<T, E> Pipeline<'_, T, E> {
     /// # });
     /// ```
     pub async fn start(&mut self) -> Step<T, E> {
+        self.guarded = true;
         let action = self.descend(0);
         self.settle(action).await
     }
@@ -78,18 +79,17 @@ impl<T, E> Pipeline<'_, T, E> {
     /// assert!(matches!(p.next(outcome).await, Step::Done(Ok(3))));
     /// # });
     /// ```
-    pub fn guard<F>(&mut self, call: F) -> Guard<F>
+    pub fn guard<F>(&mut self, call: F) -> Guard<'_, F>
     where
         F: Future<Output = Result<T, E>>,
     {
+        let call_panicked = &self.call_panicked;
         match self.cover() {
-            None => Guard::Plain { call },
-            Some(Cover::Lazy(after)) => Guard::Timed {
-                call: timeout(after, call),
-            },
-            Some(Cover::At(deadline, after)) => Guard::Timed {
-                call: timeout_at(deadline, after, call),
-            },
+            None => Guard::plain(call, call_panicked),
+            Some(Cover::Lazy(after)) => Guard::timed(timeout(after, call), call_panicked),
+            Some(Cover::At(deadline, after)) => {
+                Guard::timed(timeout_at(deadline, after, call), call_panicked)
+            }
         }
     }
 

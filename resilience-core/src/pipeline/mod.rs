@@ -51,6 +51,7 @@ mod layers;
 
 use core::fmt::Debug;
 use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use core::time::Duration;
 
 use crate::circuit::CircuitBreaker;
@@ -192,7 +193,26 @@ pub struct Pipeline<'a, T, E> {
     /// Whom the outcome of the call in flight belongs to: `None` for the body, or the
     /// depth of the fallback layer that called an agent.
     agent_of: Option<usize>,
+    /// Async pipelines run their calls through [`Guard`], which sets this while a call's
+    /// poll runs: still set after the poll means the call panicked.
+    call_panicked: AtomicBool,
+    /// Whether calls run through [`Guard`] (async) or are called directly (blocking,
+    /// where a panic while the pipeline is alive can only be the call's own).
+    guarded: bool,
     _output: PhantomData<fn() -> T>,
+}
+
+impl<T, E> Drop for Pipeline<'_, T, E> {
+    fn drop(&mut self) {
+        // Dropped during a panic that is not its call's (a sibling future in the same
+        // task panicked): the call was cancelled, not failed. Without this the permit
+        // would see `thread::panicking()` and count a failure against a healthy service.
+        if self.guarded && std::thread::panicking() && !self.call_panicked.load(Relaxed) {
+            if let Some(permit) = self.circuit.as_mut().and_then(|l| l.permit.take()) {
+                permit.cancel();
+            }
+        }
+    }
 }
 
 /// Starts an empty pipeline for a function returning `R` (a `Result`).
@@ -210,6 +230,8 @@ pub const fn pipeline<'a, R: IsResult>() -> Pipeline<'a, R::Ok, R::Err> {
         timeout: None,
         fallback: None,
         agent_of: None,
+        call_panicked: AtomicBool::new(false),
+        guarded: false,
         _output: PhantomData,
     }
 }

@@ -105,8 +105,8 @@ pub(crate) struct FallbackArgs {
 }
 
 pub(crate) enum Specific {
-    Retry(RetryArgs),
-    Circuit(CircuitArgs),
+    Retry(Box<RetryArgs>),
+    Circuit(Box<CircuitArgs>),
     Timeout(TimeoutArgs),
     Fallback(FallbackArgs),
 }
@@ -172,8 +172,8 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream, span: Span, errors: &mut Er
     let mut args = LayerArgs {
         common: Common::default(),
         specific: match kind {
-            Kind::Retry => Specific::Retry(RetryArgs::default()),
-            Kind::Circuit => Specific::Circuit(CircuitArgs::default()),
+            Kind::Retry => Specific::Retry(Box::default()),
+            Kind::Circuit => Specific::Circuit(Box::default()),
             Kind::Timeout => Specific::Timeout(TimeoutArgs::default()),
             Kind::Fallback => Specific::Fallback(FallbackArgs::default()),
         },

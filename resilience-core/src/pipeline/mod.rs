@@ -47,21 +47,22 @@
 
 mod driver;
 mod guard;
-mod layers;
+pub mod layers;
 
 use core::fmt::Debug;
 use core::marker::PhantomData;
 use core::time::Duration;
 
 use crate::circuit::CircuitBreaker;
-use crate::retry::{RetryPolicy, RetryState};
+use crate::retry::RetryPolicy;
 use crate::{CircuitOpen, TimedOut};
 
-pub use guard::{Guard, Outcome};
-use layers::{CircuitLayer, FallbackLayer, Kind, RetryLayer, TimeoutLayer};
-
-/// The most layers one pipeline holds: one of each kind.
-const MAX_LAYERS: usize = 4;
+pub use driver::{Next, Start};
+pub use guard::{Guard, Outcome, Unbounded};
+use layers::{
+    Absent, CircuitLayer, FallbackLayer, Order, Order0, RetryLayer, TimeoutLayer, WithCircuit,
+    WithFallback, WithRetry, WithTimeout,
+};
 
 /// What the caller of a [`Pipeline`] does next.
 ///
@@ -162,6 +163,12 @@ impl<E: From<TimedOut>> FromTimedOut for E {}
 /// [`start`](Pipeline::start), [`guard`](Pipeline::guard) and
 /// [`next`](Pipeline::next) (see the [module docs](self)).
 ///
+/// Which layers it holds, and in which order, is part of its type: `R`, `C`, `Ti` and
+/// `F` are the retry, circuit-breaker, timeout and fallback slots (each the layer or
+/// [`Absent`](layers::Absent)), `O` their [`Order`](layers::Order). So the compiler
+/// builds each pipeline from the code and the state of its own layers only (see
+/// [`layers`] for why). Nobody names this type: the builder methods produce it.
+///
 /// ```
 /// use resilience_core::pipeline::{pipeline, Step};
 /// use resilience_core::retry::RetryPolicy;
@@ -181,18 +188,13 @@ impl<E: From<TimedOut>> FromTimedOut for E {}
 /// };
 /// assert_eq!((result, calls), (Ok(7), 1));
 /// ```
-pub struct Pipeline<'a, T, E> {
-    /// Layer kinds, outermost first.
-    order: [Kind; MAX_LAYERS],
-    len: usize,
-    retry: Option<RetryLayer<'a, E>>,
-    circuit: Option<CircuitLayer<'a, E>>,
-    timeout: Option<TimeoutLayer<E>>,
-    fallback: Option<FallbackLayer<'a, E>>,
-    /// Whom the outcome of the call in flight belongs to: `None` for the body, or the
-    /// depth of the fallback layer that called an agent.
-    agent_of: Option<usize>,
-    _output: PhantomData<fn() -> T>,
+pub struct Pipeline<'a, T, E, R = Absent, C = Absent, Ti = Absent, F = Absent, O = Order0> {
+    retry: R,
+    circuit: C,
+    timeout: Ti,
+    fallback: F,
+    #[allow(clippy::type_complexity, reason = "a marker, named nowhere else")]
+    _types: PhantomData<fn(&'a ()) -> (T, E, O)>,
 }
 
 /// Starts an empty pipeline for a function returning `R` (a `Result`).
@@ -203,22 +205,19 @@ pub struct Pipeline<'a, T, E> {
 /// ```
 pub const fn pipeline<'a, R: IsResult>() -> Pipeline<'a, R::Ok, R::Err> {
     Pipeline {
-        order: [Kind::Retry; MAX_LAYERS],
-        len: 0,
-        retry: None,
-        circuit: None,
-        timeout: None,
-        fallback: None,
-        agent_of: None,
-        _output: PhantomData,
+        retry: Absent,
+        circuit: Absent,
+        timeout: Absent,
+        fallback: Absent,
+        _types: PhantomData,
     }
 }
 
-impl<'a, T, E> Pipeline<'a, T, E> {
+impl<'a, T, E, C, Ti, F, O: Order> Pipeline<'a, T, E, Absent, C, Ti, F, O> {
     /// Adds a retry layer: re-run everything inside it under `policy`.
     ///
     /// `on` says which errors are retried; `retry_after` reads a delay the server asked
-    /// for (see [`RetryState::on_error`]).
+    /// for (see [`RetryState::on_error`](crate::retry::RetryState::on_error)).
     ///
     /// ```
     /// # use resilience_core::{pipeline::pipeline, retry::RetryPolicy};
@@ -226,24 +225,28 @@ impl<'a, T, E> Pipeline<'a, T, E> {
     /// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", None);
     /// # let _ = p;
     /// ```
-    pub fn retry(
-        mut self,
+    #[inline(always)]
+    pub fn retry<On>(
+        self,
         policy: &'a RetryPolicy,
-        on: fn(&E) -> bool,
+        on: On,
         retry_after: Option<fn(&E) -> Option<Duration>>,
-    ) -> Self
+    ) -> Pipeline<'a, T, E, RetryLayer<'a, E, On>, C, Ti, F, WithRetry<O>>
     where
         E: Debug,
+        On: Fn(&E) -> bool,
     {
-        self.retry = Some(RetryLayer {
-            state: RetryState::new(policy),
-            on,
-            retry_after,
-            describe: |e| e as &dyn Debug,
-        });
-        self.push(Kind::Retry)
+        Pipeline {
+            retry: RetryLayer::new(policy, on, retry_after),
+            circuit: self.circuit,
+            timeout: self.timeout,
+            fallback: self.fallback,
+            _types: PhantomData,
+        }
     }
+}
 
+impl<'a, T, E, R, Ti, F, O: Order> Pipeline<'a, T, E, R, Absent, Ti, F, O> {
     /// Adds a circuit-breaker layer: everything inside it is one call of `breaker`.
     ///
     /// `counts` says which errors count as failures; the others pass through and count
@@ -256,19 +259,27 @@ impl<'a, T, E> Pipeline<'a, T, E> {
     /// let p = pipeline::<Result<(), E>>().circuit(&breaker, |_| true);
     /// # let _ = p;
     /// ```
-    pub fn circuit(mut self, breaker: &'a CircuitBreaker, counts: fn(&E) -> bool) -> Self
+    #[inline(always)]
+    pub fn circuit<Counts>(
+        self,
+        breaker: &'a CircuitBreaker,
+        counts: Counts,
+    ) -> Pipeline<'a, T, E, R, CircuitLayer<'a, E, Counts>, Ti, F, WithCircuit<O>>
     where
         E: FromCircuitOpen,
+        Counts: Fn(&E) -> bool,
     {
-        self.circuit = Some(CircuitLayer {
-            breaker,
-            counts,
-            permit: None,
-            open: E::from,
-        });
-        self.push(Kind::Circuit)
+        Pipeline {
+            retry: self.retry,
+            circuit: CircuitLayer::new(breaker, counts),
+            timeout: self.timeout,
+            fallback: self.fallback,
+            _types: PhantomData,
+        }
     }
+}
 
+impl<'a, T, E, R, C, F, O: Order> Pipeline<'a, T, E, R, C, Absent, F, O> {
     /// Adds a timeout layer: everything inside it must finish within `after`.
     ///
     /// ```
@@ -278,18 +289,25 @@ impl<'a, T, E> Pipeline<'a, T, E> {
     /// let p = pipeline::<Result<(), E>>().timeout(Duration::from_secs(10));
     /// # let _ = p;
     /// ```
-    pub fn timeout(mut self, after: Duration) -> Self
+    #[inline(always)]
+    pub fn timeout(
+        self,
+        after: Duration,
+    ) -> Pipeline<'a, T, E, R, C, TimeoutLayer<E>, F, WithTimeout<O>>
     where
         E: FromTimedOut,
     {
-        self.timeout = Some(TimeoutLayer {
-            after,
-            deadline: None,
-            timed_out: E::from,
-        });
-        self.push(Kind::Timeout)
+        Pipeline {
+            retry: self.retry,
+            circuit: self.circuit,
+            timeout: TimeoutLayer::new(after),
+            fallback: self.fallback,
+            _types: PhantomData,
+        }
     }
+}
 
+impl<'a, T, E, R, C, Ti, O: Order> Pipeline<'a, T, E, R, C, Ti, Absent, O> {
     /// Adds a fallback layer: when everything inside it fails with an error that `on`
     /// accepts, call the agents named in `agents` in order ([`Step::Call`] `1..`).
     ///
@@ -298,25 +316,21 @@ impl<'a, T, E> Pipeline<'a, T, E> {
     /// let p = pipeline::<Result<(), String>>().fallback(&["gpt35", "local_llm"], |_| true);
     /// # let _ = p;
     /// ```
-    pub fn fallback(mut self, agents: &'a [&'static str], on: fn(&E) -> bool) -> Self {
-        self.fallback = Some(FallbackLayer {
-            agents,
-            on,
-            level: 0,
-        });
-        self.push(Kind::Fallback)
-    }
-
-    fn push(mut self, kind: Kind) -> Self {
-        // Each kind is stored once, so a second layer of a kind would overwrite the
-        // first: the macros refuse that at compile time, and this keeps hand-built
-        // pipelines from silently doing the same.
-        assert!(
-            !self.order[..self.len].contains(&kind),
-            "a pipeline holds at most one layer of each kind"
-        );
-        self.order[self.len] = kind;
-        self.len += 1;
-        self
+    #[inline(always)]
+    pub fn fallback<On>(
+        self,
+        agents: &'a [&'static str],
+        on: On,
+    ) -> Pipeline<'a, T, E, R, C, Ti, FallbackLayer<'a, E, On>, WithFallback<O>>
+    where
+        On: Fn(&E) -> bool,
+    {
+        Pipeline {
+            retry: self.retry,
+            circuit: self.circuit,
+            timeout: self.timeout,
+            fallback: FallbackLayer::new(agents, on),
+            _types: PhantomData,
+        }
     }
 }

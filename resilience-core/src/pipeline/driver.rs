@@ -21,7 +21,7 @@ use core::time::Duration;
 use tokio::time::Instant;
 
 use super::layers::{CircuitSlot, FallbackSlot, NONE, Order, RetrySlot, TimeoutSlot};
-use super::{Outcome, Pipeline, Step};
+use super::{Flow, Outcome, Pipeline, Step};
 use crate::TimedOut;
 
 /// What the driver does next, before it has something to tell its caller.
@@ -159,63 +159,133 @@ where
         }
     }
 
+    /// The synchronous protocol, step 1: goes down through every layer and says what to
+    /// do first, without waiting. [`Flow::Wait`] only when a retry must sleep first.
+    ///
+    /// Nothing the caller awaits carries a [`Step`] here, so an `async fn` driven this
+    /// way keeps no copy of the result in its future (see [`Flow`]).
+    ///
+    /// ```
+    /// # use resilience_core::pipeline::{pipeline, Flow};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut p = pipeline::<Result<u8, ()>>();
+    /// let mut flow = p.enter();
+    /// let result = loop {
+    ///     let call = match { flow } {
+    ///         Flow::Call(n) => n,
+    ///         Flow::Done(result) => break result,
+    ///         Flow::Wait => {
+    ///             flow = p.wait().await;
+    ///             continue;
+    ///         }
+    ///     };
+    ///     let outcome = p.guard(async move { Ok(call as u8 + 1) }).await;
+    ///     flow = p.leave(outcome);
+    /// };
+    /// assert_eq!(result, Ok(1));
+    /// # });
+    /// ```
+    #[inline(always)]
+    pub fn enter(&mut self) -> Flow<T, E> {
+        let action = self.descend(0);
+        self.flow(action)
+    }
+
+    /// The synchronous protocol, step 2: hands over the outcome of the call
+    /// [`Flow::Call`] asked for and says what to do next, without waiting.
+    ///
+    /// ```
+    /// # use resilience_core::pipeline::{pipeline, Flow};
+    /// let mut p = pipeline::<Result<u8, &str>>();
+    /// let _ = p.enter();
+    /// assert!(matches!(p.leave(Err("no").into()), Flow::Done(Err("no"))));
+    /// ```
+    #[inline(always)]
+    pub fn leave(&mut self, outcome: Outcome<T, E>) -> Flow<T, E> {
+        let action = self.deliver(outcome);
+        self.flow(action)
+    }
+
+    /// The synchronous protocol, step 3: after [`Flow::Wait`], sleeps until the retry
+    /// may go on and resolves to what to do then ([`Flow::Call`] or [`Flow::Done`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience_core::{backoff::{Backoff, Jitter}, pipeline::{pipeline, Flow}, retry::RetryPolicy};
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+    /// static POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(
+    ///     RetryPolicy::builder()
+    ///         .backoff(resilience_core::ConfigError::unwrap_const(
+    ///             Backoff::fixed().jitter(Jitter::None).build(),
+    ///         ))
+    ///         .build(),
+    /// );
+    /// let mut p = pipeline::<Result<u8, &str>>().retry(&POLICY, |_| true, None);
+    /// let _ = p.enter();
+    /// assert!(matches!(p.leave(Err("busy").into()), Flow::Wait));
+    /// let start = tokio::time::Instant::now();
+    /// assert!(matches!(p.wait().await, Flow::Call(0)));
+    /// assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// # });
+    /// ```
+    pub fn wait(&mut self) -> Wait<'_, 'a, T, E, R, C, Ti, F, O> {
+        Wait { pipeline: self }
+    }
+
+    #[inline(always)]
+    fn flow(&mut self, action: Action<T, E>) -> Flow<T, E> {
+        match action {
+            Action::Step(step) => step.into(),
+            Action::Sleep(delay) => match self.schedule(delay) {
+                Some(step) => step.into(),
+                None => Flow::Wait,
+            },
+        }
+    }
+
     #[inline(always)]
     fn settle(&mut self, action: Action<T, E>) -> Next<'_, 'a, T, E, R, C, Ti, F, O> {
-        match action {
-            Action::Step(step) => Next {
-                state: NextState::Ready(step),
-            },
+        let state = match action {
+            Action::Step(step) => NextState::Ready(step),
             Action::Sleep(delay) => match self.schedule(delay) {
-                Ok(step) => Next {
-                    state: NextState::Ready(step),
-                },
-                Err(expires) => Next {
-                    state: NextState::Sleeping {
-                        pipeline: self,
-                        expires,
-                    },
-                },
+                Some(step) => NextState::Ready(step),
+                None => NextState::Sleeping(self),
             },
-        }
+        };
+        Next { state }
     }
 
-    /// Starts the retry sleep of `delay`, bounded by a deadline above it. Goes on at
-    /// once for a zero delay. `Err(expires)`: sleeping now; when the timer fires, the
-    /// deadline has passed (`true`) or the delay is over (`false`).
+    /// Starts the retry sleep of `delay`, bounded by a deadline above it, or goes on at
+    /// once for a zero delay. `None`: sleeping now (poll with `poll_retry_sleep`).
     #[inline(never)]
-    fn schedule(&mut self, mut delay: Duration) -> Result<Step<T, E>, bool> {
-        loop {
-            if delay.is_zero() {
-                match self.descend(O::RETRY) {
-                    Action::Step(step) => return Ok(step),
-                    Action::Sleep(next) => {
-                        delay = next;
-                        continue;
-                    }
-                }
+    fn schedule(&mut self, mut delay: Duration) -> Option<Step<T, E>> {
+        while delay.is_zero() {
+            match self.descend(O::RETRY) {
+                Action::Step(step) => return Some(step),
+                Action::Sleep(next) => delay = next,
             }
-            let now = Instant::now();
-            // As `tokio::time::sleep` does with a delay that does not fit: ~30 years.
-            let wake = now
-                .checked_add(delay)
-                .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
-            let deadline = if Self::TIMEOUT_ABOVE_RETRY {
-                self.timeout.deadline().map(|(deadline, _)| deadline)
-            } else {
-                None
-            };
-            // The delay wins a tie with the deadline, as an inner future that is ready
-            // at the deadline wins it.
-            let (until, expires) = match deadline {
-                Some(deadline) if deadline < wake => (deadline, true),
-                _ => (wake, false),
-            };
-            self.retry.sleep_until(until);
-            return Err(expires);
         }
+        let now = Instant::now();
+        // As `tokio::time::sleep` does with a delay that does not fit: ~30 years.
+        let wake = now
+            .checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
+        let deadline = if Self::TIMEOUT_ABOVE_RETRY {
+            self.timeout.deadline().map(|(deadline, _)| deadline)
+        } else {
+            None
+        };
+        // The delay wins a tie with the deadline, as an inner future that is ready at
+        // the deadline wins it.
+        match deadline {
+            Some(deadline) if deadline < wake => self.retry.sleep_until(deadline, true),
+            _ => self.retry.sleep_until(wake, false),
+        }
+        None
     }
 
-    /// The retry timer fired.
+    /// The retry timer fired: the delay is over (`expires == false`), or the deadline
+    /// of a timeout above passed.
     #[inline(never)]
     fn woke(&mut self, expires: bool) -> Action<T, E> {
         if !expires {
@@ -229,20 +299,17 @@ where
     }
 
     /// Polls the retry timer; when it fires, goes on (down again, or up with the
-    /// deadline's error) until there is a step or another sleep (`expires` updated).
-    fn poll_retry_sleep(&mut self, expires: &mut bool, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
+    /// deadline's error) until there is a step, sleeping again if need be.
+    fn poll_retry_sleep(&mut self, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
         loop {
-            ready!(self.retry.poll_sleep(cx));
-            return Poll::Ready(match self.woke(*expires) {
-                Action::Step(step) => step,
-                Action::Sleep(delay) => match self.schedule(delay) {
-                    Ok(step) => step,
-                    Err(again) => {
-                        *expires = again;
-                        continue;
-                    }
-                },
-            });
+            let expires = ready!(self.retry.poll_sleep(cx));
+            let step = match self.woke(expires) {
+                Action::Step(step) => Some(step),
+                Action::Sleep(delay) => self.schedule(delay),
+            };
+            if let Some(step) = step {
+                return Poll::Ready(step);
+            }
         }
     }
 
@@ -377,7 +444,7 @@ pub struct Start<'p, 'a, T, E, R, C, Ti, F, O> {
 
 enum StartState<'p, P> {
     Begin(&'p mut P),
-    Sleeping { pipeline: &'p mut P, expires: bool },
+    Sleeping(&'p mut P),
     Done,
 }
 
@@ -397,43 +464,26 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
         let this = self.get_mut();
-        if let StartState::Begin(_) = this.state {
-            let StartState::Begin(pipeline) = core::mem::replace(&mut this.state, StartState::Done)
-            else {
-                unreachable!("matched above");
-            };
-            let step = match pipeline.descend(0) {
-                Action::Step(step) => step,
-                Action::Sleep(delay) => match pipeline.schedule(delay) {
-                    Ok(step) => step,
-                    Err(expires) => {
-                        this.state = StartState::Sleeping { pipeline, expires };
-                        return this.poll_sleeping(cx);
-                    }
-                },
-            };
-            return Poll::Ready(step);
-        }
-        this.poll_sleeping(cx)
-    }
-}
-
-impl<T, E, R, C, Ti, F, O> Start<'_, '_, T, E, R, C, Ti, F, O>
-where
-    R: RetrySlot<E>,
-    C: CircuitSlot<E>,
-    Ti: TimeoutSlot<T, E>,
-    F: FallbackSlot<E>,
-    O: Order,
-{
-    #[inline(never)]
-    fn poll_sleeping(&mut self, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
-        let StartState::Sleeping { pipeline, expires } = &mut self.state else {
-            panic!("`Start` polled after completion");
+        let state = core::mem::replace(&mut this.state, StartState::Done);
+        let pipeline = match state {
+            StartState::Begin(pipeline) => {
+                let step = match pipeline.descend(0) {
+                    Action::Step(step) => Some(step),
+                    Action::Sleep(delay) => pipeline.schedule(delay),
+                };
+                match step {
+                    Some(step) => return Poll::Ready(step),
+                    None => pipeline,
+                }
+            }
+            StartState::Sleeping(pipeline) => pipeline,
+            StartState::Done => panic!("`Start` polled after completion"),
         };
-        let step = ready!(pipeline.poll_retry_sleep(expires, cx));
-        self.state = StartState::Done;
-        Poll::Ready(step)
+        let polled = pipeline.poll_retry_sleep(cx);
+        if polled.is_pending() {
+            this.state = StartState::Sleeping(pipeline);
+        }
+        polled
     }
 }
 
@@ -462,7 +512,7 @@ pub struct Next<'p, 'a, T, E, R, C, Ti, F, O> {
 
 enum NextState<'p, P, S> {
     Ready(S),
-    Sleeping { pipeline: &'p mut P, expires: bool },
+    Sleeping(&'p mut P),
     Done,
 }
 
@@ -483,18 +533,32 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
         let this = self.get_mut();
-        if let NextState::Ready(_) = this.state {
-            let NextState::Ready(step) = core::mem::replace(&mut this.state, NextState::Done)
-            else {
-                unreachable!("matched above");
-            };
-            return Poll::Ready(step);
+        match core::mem::replace(&mut this.state, NextState::Done) {
+            NextState::Ready(step) => Poll::Ready(step),
+            NextState::Sleeping(pipeline) => {
+                let polled = pipeline.poll_retry_sleep(cx);
+                if polled.is_pending() {
+                    this.state = NextState::Sleeping(pipeline);
+                }
+                polled
+            }
+            NextState::Done => panic!("`Next` polled after completion"),
         }
-        this.poll_sleeping(cx)
     }
 }
 
-impl<T, E, R, C, Ti, F, O> Next<'_, '_, T, E, R, C, Ti, F, O>
+/// What [`Pipeline::wait`] returns: the retry sleep, then what to do next.
+///
+/// It holds only the pipeline (the timer lives in the retry layer).
+#[must_use = "futures do nothing unless polled"]
+pub struct Wait<'p, 'a, T, E, R, C, Ti, F, O> {
+    pipeline: &'p mut Pipeline<'a, T, E, R, C, Ti, F, O>,
+}
+
+// Nothing in a `Wait` is pinned.
+impl<T, E, R, C, Ti, F, O> Unpin for Wait<'_, '_, T, E, R, C, Ti, F, O> {}
+
+impl<T, E, R, C, Ti, F, O> Future for Wait<'_, '_, T, E, R, C, Ti, F, O>
 where
     R: RetrySlot<E>,
     C: CircuitSlot<E>,
@@ -502,13 +566,9 @@ where
     F: FallbackSlot<E>,
     O: Order,
 {
-    #[inline(never)]
-    fn poll_sleeping(&mut self, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
-        let NextState::Sleeping { pipeline, expires } = &mut self.state else {
-            panic!("`Next` polled after completion");
-        };
-        let step = ready!(pipeline.poll_retry_sleep(expires, cx));
-        self.state = NextState::Done;
-        Poll::Ready(step)
+    type Output = Flow<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Flow<T, E>> {
+        self.get_mut().pipeline.poll_retry_sleep(cx).map(Flow::from)
     }
 }

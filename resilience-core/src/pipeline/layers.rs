@@ -122,10 +122,12 @@ pub trait RetrySlot<E> {
     fn start_attempt(&mut self);
     /// The attempt failed with `error`: the delay before the next one, or `None` to give up.
     fn on_error(&mut self, error: &E) -> Option<Duration>;
-    /// Sleep until `wake` before the next attempt (polled by [`poll_sleep`](Self::poll_sleep)).
-    fn sleep_until(&mut self, wake: Instant);
-    /// Polls the sleep started by [`sleep_until`](Self::sleep_until).
-    fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+    /// Sleep until `wake` before the next attempt (polled by [`poll_sleep`](Self::poll_sleep));
+    /// `expires`: `wake` is the deadline of a timeout above, not the end of the delay.
+    fn sleep_until(&mut self, wake: Instant, expires: bool);
+    /// Polls the sleep started by [`sleep_until`](Self::sleep_until); ready with its
+    /// `expires`.
+    fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<bool>;
 }
 
 impl<E> RetrySlot<E> for Absent {
@@ -136,10 +138,10 @@ impl<E> RetrySlot<E> for Absent {
         None
     }
     #[inline(always)]
-    fn sleep_until(&mut self, _: Instant) {}
+    fn sleep_until(&mut self, _: Instant, _: bool) {}
     #[inline(always)]
-    fn poll_sleep(&mut self, _: &mut Context<'_>) -> Poll<()> {
-        Poll::Ready(())
+    fn poll_sleep(&mut self, _: &mut Context<'_>) -> Poll<bool> {
+        Poll::Ready(false)
     }
 }
 
@@ -178,6 +180,8 @@ pin_project! {
         // Made at the first sleep, reset for the next ones.
         #[pin]
         sleep: Option<Sleep>,
+        // The sleep ends at a deadline above, not at the end of the delay.
+        expires: bool,
     }
 }
 
@@ -253,6 +257,7 @@ impl<E: Debug, On: Fn(&E) -> bool> RetrySlot<E> for RetryLayer<'_, E, On> {
                             state,
                             retry_after,
                             sleep: None,
+                            expires: false,
                         }));
                         Some(delay)
                     }
@@ -263,24 +268,27 @@ impl<E: Debug, On: Fn(&E) -> bool> RetrySlot<E> for RetryLayer<'_, E, On> {
         }
     }
 
-    fn sleep_until(&mut self, wake: Instant) {
+    fn sleep_until(&mut self, wake: Instant, expires: bool) {
         let RetryHot::Retrying(cold) = &mut self.state else {
             unreachable!("a retry sleep follows a retry decision");
         };
-        let mut sleep = cold.as_mut().project().sleep;
+        let cold = cold.as_mut().project();
+        *cold.expires = expires;
+        let mut sleep = cold.sleep;
         match sleep.as_mut().as_pin_mut() {
             Some(timer) => timer.reset(wake),
             None => sleep.set(Some(tokio::time::sleep_until(wake))),
         }
     }
 
-    fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll_sleep(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
         let RetryHot::Retrying(cold) = &mut self.state else {
             unreachable!("a retry sleep follows a retry decision");
         };
-        match cold.as_mut().project().sleep.as_pin_mut() {
-            Some(timer) => timer.poll(cx),
-            None => Poll::Ready(()),
+        let cold = cold.as_mut().project();
+        match cold.sleep.as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| *cold.expires),
+            None => Poll::Ready(*cold.expires),
         }
     }
 }

@@ -57,7 +57,7 @@ use crate::circuit::CircuitBreaker;
 use crate::retry::RetryPolicy;
 use crate::{CircuitOpen, TimedOut};
 
-pub use driver::{Next, Start};
+pub use driver::{Next, Start, Wait};
 pub use guard::{Guard, Outcome, Unbounded};
 use layers::{
     Absent, CircuitLayer, FallbackLayer, Order, Order0, RetryLayer, TimeoutLayer, WithCircuit,
@@ -79,6 +79,41 @@ pub enum Step<T, E> {
     Call(usize),
     /// The pipeline has its answer: return it.
     Done(Result<T, E>),
+}
+
+/// What the caller of a [`Pipeline`] does next, in the synchronous protocol
+/// ([`Pipeline::enter`], [`Pipeline::leave`], [`Pipeline::wait`]).
+///
+/// [`Step`] comes out of a future ([`Pipeline::start`], [`Pipeline::next`]), so the
+/// caller's `async fn` keeps that future, result and all, in its own state while it
+/// awaits it, and copies the result in and out. A `Flow` is returned directly; only
+/// [`Flow::Wait`] needs an await, of a future that holds nothing but the pipeline.
+///
+/// ```
+/// use resilience_core::pipeline::Flow;
+///
+/// let flow: Flow<u8, ()> = Flow::Call(0);
+/// assert!(matches!(flow, Flow::Call(0)));
+/// ```
+#[derive(Debug)]
+pub enum Flow<T, E> {
+    /// Call function `n` once and hand its outcome to [`Pipeline::leave`]: `0` is the
+    /// body, `k >= 1` the k-th fallback agent.
+    Call(usize),
+    /// The pipeline has its answer: return it.
+    Done(Result<T, E>),
+    /// A retry sleeps first: await [`Pipeline::wait`], which resolves to the next `Flow`.
+    Wait,
+}
+
+impl<T, E> From<Step<T, E>> for Flow<T, E> {
+    #[inline(always)]
+    fn from(step: Step<T, E>) -> Self {
+        match step {
+            Step::Call(n) => Flow::Call(n),
+            Step::Done(result) => Flow::Done(result),
+        }
+    }
 }
 
 /// Names the `Ok` and `Err` types of a function's declared return type.
@@ -334,3 +369,6 @@ impl<'a, T, E, R, C, Ti, O: Order> Pipeline<'a, T, E, R, C, Ti, Absent, O> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

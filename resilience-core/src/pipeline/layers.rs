@@ -38,7 +38,7 @@ use crate::{CircuitOpen, TimedOut};
 /// The depth of a layer that is not there.
 pub(super) const NONE: usize = usize::MAX;
 
-/// Where each layer sits, outermost first (`0`), as constants; [`NONE`] when absent.
+/// Where each layer sits, outermost first (`0`), as constants; `usize::MAX` when absent.
 ///
 /// Built by the pipeline's builder methods: [`Order0`] for no layer, then one
 /// [`WithRetry`], [`WithCircuit`], [`WithTimeout`] or [`WithFallback`] per layer added.

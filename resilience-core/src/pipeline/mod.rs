@@ -44,6 +44,54 @@
 //!
 //! [`Step::Call`] carries which function to call: `0` is the body, `k >= 1` is the k-th
 //! fallback agent. [`Pipeline::guard`] applies the deadlines that cover that call.
+//!
+//! # The synchronous protocol
+//!
+//! `start()` and `next()` return futures that carry a [`Step`], so the function that
+//! awaits them keeps a copy of the result in its own future and moves it in and out on
+//! every call. [`Pipeline::enter`] and [`Pipeline::leave`] decide without waiting and
+//! return a [`Flow`]; only [`Flow::Wait`] (a retry delay) needs an await, of
+//! [`Pipeline::wait`], a future that holds nothing but the pipeline. Same layers, same
+//! rules; a first-try `#[retry]` driven this way costs about half the instructions
+//! and 32 bytes less future (see `benches/`).
+//!
+//! ```
+//! use std::time::Duration;
+//! use resilience_core::pipeline::{pipeline, Flow};
+//!
+//! # #[derive(Debug)] struct ApiError;
+//! # impl From<resilience_core::TimedOut> for ApiError { fn from(_: resilience_core::TimedOut) -> Self { ApiError } }
+//! async fn call(prompt: &str) -> Result<usize, ApiError> {
+//!     let mut pipeline = pipeline::<Result<usize, ApiError>>()
+//!         .timeout(Duration::from_secs(10));
+//!     let mut flow = pipeline.enter();
+//!     loop {
+//!         // `{ flow }` moves the flow out, so it is not kept across the awaits below.
+//!         match { flow } {
+//!             Flow::Call(_) => {}
+//!             Flow::Done(result) => break result,
+//!             Flow::Wait => {
+//!                 flow = pipeline.wait().await;
+//!                 continue;
+//!             }
+//!         }
+//!         let outcome = pipeline.guard(async { Ok(prompt.len()) }).await;
+//!         flow = pipeline.leave(outcome);
+//!     }
+//! }
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! assert_eq!(call("hello").await.unwrap(), 5);
+//! # });
+//! ```
+//!
+//! # What it costs
+//!
+//! The layers a pipeline holds and their order are part of its type (see [`layers`]),
+//! so each stack compiles to the code of its own layers, with every "which layer is at
+//! this depth" decided at compile time. The success path reads no clock (unless a
+//! timeout sits above a retry or fallback, or a retry policy has `max_elapsed`), takes
+//! no lock, allocates nothing: a retry's state beyond its first attempt, and its timer,
+//! go in one box made when the first retry is decided.
 
 mod driver;
 mod guard;
@@ -200,7 +248,7 @@ impl<E: From<TimedOut>> FromTimedOut for E {}
 ///
 /// Which layers it holds, and in which order, is part of its type: `R`, `C`, `Ti` and
 /// `F` are the retry, circuit-breaker, timeout and fallback slots (each the layer or
-/// [`Absent`](layers::Absent)), `O` their [`Order`](layers::Order). So the compiler
+/// [`Absent`]), `O` their [`Order`]. So the compiler
 /// builds each pipeline from the code and the state of its own layers only (see
 /// [`layers`] for why). Nobody names this type: the builder methods produce it.
 ///

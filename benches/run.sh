@@ -12,7 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
-saved="$target/tryhard-rows.json"
+mkdir -p "$target"
+# Absolute: cargo runs each bench from the package's directory.
+saved="$(cd "$target" && pwd)/tryhard-rows.json"
 
 if [ -z "${SKIP_CRITERION:-}" ]; then
     cargo bench -p resilience-benches --bench overhead

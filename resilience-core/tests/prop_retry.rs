@@ -296,19 +296,25 @@ proptest! {
         let trace = RefCell::new(Trace::default());
         let (result, total) = paused_runtime().block_on(async {
             let origin = Instant::now();
+            // The layer order is part of a pipeline's type: one driver per order.
+            macro_rules! drive {
+                ($pipeline:expr) => {{
+                    let mut p = $pipeline;
+                    let mut step = p.start().await;
+                    loop {
+                        let outcome = match step {
+                            Step::Call(_) => p.guard(scripted(&script, &trace, origin)).await,
+                            Step::Done(result) => break result,
+                        };
+                        step = p.next(outcome).await;
+                    }
+                }};
+            }
             let p = pipeline::<Result<usize, ApiError>>();
-            let mut p = if outer {
-                p.timeout(after).retry(&policy, retryable, Some(server_delay))
+            let result = if outer {
+                drive!(p.timeout(after).retry(&policy, retryable, Some(server_delay)))
             } else {
-                p.retry(&policy, retryable, Some(server_delay)).timeout(after)
-            };
-            let mut step = p.start().await;
-            let result = loop {
-                let outcome = match step {
-                    Step::Call(_) => p.guard(scripted(&script, &trace, origin)).await,
-                    Step::Done(result) => break result,
-                };
-                step = p.next(outcome).await;
+                drive!(p.retry(&policy, retryable, Some(server_delay)).timeout(after))
             };
             (result, origin.elapsed())
         });

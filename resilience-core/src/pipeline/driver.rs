@@ -1,44 +1,59 @@
 //! Walking the layers: down before a call, up after it.
 //!
-//! Layers sit outermost first in `order`. Going *down* (`descend`) each layer gets
-//! ready for the call below it: retry counts an attempt, the breaker admits or
-//! rejects, a timeout fixes its deadline, a fallback resets to the primary. Going *up*
-//! (`ascend`) each layer sees the outcome of everything below it and either passes it
-//! on or turns around: retry sleeps and goes down again, a fallback calls its next
-//! agent. An expired deadline (`expire`) cancels what runs below its layer and
-//! becomes that layer's error.
+//! Layers sit outermost first. Going *down* (`descend`) each layer gets ready for the
+//! call below it: retry counts an attempt, the breaker admits or rejects, a timeout fixes
+//! its deadline, a fallback resets to the primary. Going *up* (`ascend`) each layer sees
+//! the outcome of everything below it and either passes it on or turns around: retry
+//! sleeps and goes down again, a fallback calls its next agent. An expired deadline
+//! (`expire`) cancels what runs below its layer and becomes that layer's error.
+//!
+//! Every depth is a constant of the pipeline's type ([`Order`]), so after
+//! monomorphization these walks are straight-line code over the layers the pipeline
+//! has; the loops and the `if depth == ...` chains below are folded away. The paths
+//! that only failures take (a retry decision, a sleep, a rejection, a deadline) are
+//! kept out of line, so the success path inlines into the caller's function.
 
 use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
 use core::time::Duration;
 
 use tokio::time::Instant;
 
-use super::layers::Kind;
-use super::{Guard, Outcome, Pipeline, Step};
+use super::layers::{CircuitSlot, FallbackSlot, NONE, Order, RetrySlot, TimeoutSlot};
+use super::{Flow, Outcome, Pipeline, Step};
 use crate::TimedOut;
-use crate::fallback::{self, Served};
-use crate::retry::RetryDecision;
-use crate::timeout::{timeout, timeout_at};
 
 /// What the driver does next, before it has something to tell its caller.
 enum Action<T, E> {
     Step(Step<T, E>),
-    /// Sleep, then go down again from the retry layer at `depth`.
-    Sleep {
-        delay: Duration,
-        depth: usize,
-    },
+    /// Sleep, then go down again from the retry layer.
+    Sleep(Duration),
 }
 
-/// The deadline that covers the call in flight.
-enum Cover {
-    /// Starts when the call first waits (the innermost timeout: no clock read for a
-    /// call that is ready at once).
-    Lazy(Duration),
-    At(Instant, Duration),
-}
+impl<'a, T, E, R, C, Ti, F, O> Pipeline<'a, T, E, R, C, Ti, F, O>
+where
+    R: RetrySlot<E>,
+    C: CircuitSlot<E>,
+    Ti: TimeoutSlot<T, E>,
+    F: FallbackSlot<E>,
+    O: Order,
+{
+    /// A timeout with nothing below it that sleeps or calls again covers exactly one
+    /// call, so its clock can start lazily inside that call.
+    const TIMEOUT_IS_LAZY: bool = !(O::RETRY != NONE && O::RETRY > O::TIMEOUT)
+        && !(O::FALLBACK != NONE && O::FALLBACK > O::TIMEOUT);
+    /// A deadline fixed above the retry layer bounds its sleeps too.
+    const TIMEOUT_ABOVE_RETRY: bool =
+        O::TIMEOUT != NONE && O::RETRY != NONE && O::TIMEOUT < O::RETRY;
+    /// An expired deadline cancels the breaker's call in flight.
+    const CIRCUIT_BELOW_TIMEOUT: bool =
+        O::CIRCUIT != NONE && O::TIMEOUT != NONE && O::CIRCUIT > O::TIMEOUT;
+    /// An agent runs in place of everything below its fallback layer, so a timeout down
+    /// there does not cover it.
+    const TIMEOUT_BELOW_FALLBACK: bool =
+        O::FALLBACK != NONE && O::TIMEOUT != NONE && O::TIMEOUT > O::FALLBACK;
 
-impl<T, E> Pipeline<'_, T, E> {
     /// Goes down through every layer to the first call (or straight to an answer, when a
     /// breaker rejects it). Sleeps first if an outer retry retries that rejection.
     ///
@@ -49,10 +64,13 @@ impl<T, E> Pipeline<'_, T, E> {
     /// assert!(matches!(p.start().await, Step::Call(0)));
     /// # });
     /// ```
-    pub async fn start(&mut self) -> Step<T, E> {
-        self.guarded = true;
-        let action = self.descend(0);
-        self.settle(action).await
+    #[inline(always)]
+    pub fn start(&mut self) -> Start<'_, 'a, T, E, R, C, Ti, F, O> {
+        // Lazy: the walk down runs when the future is polled (at once, by `.await`), so
+        // the step is produced in place instead of being carried in the future.
+        Start {
+            state: StartState::Begin(self),
+        }
     }
 
     /// [`start`](Self::start) for a blocking function: sleeps with
@@ -63,6 +81,7 @@ impl<T, E> Pipeline<'_, T, E> {
     /// let mut p = pipeline::<Result<(), ()>>();
     /// assert!(matches!(p.start_blocking(), Step::Call(0)));
     /// ```
+    #[inline(always)]
     pub fn start_blocking(&mut self) -> Step<T, E> {
         let action = self.descend(0);
         self.settle_blocking(action)
@@ -79,18 +98,15 @@ impl<T, E> Pipeline<'_, T, E> {
     /// assert!(matches!(p.next(outcome).await, Step::Done(Ok(3))));
     /// # });
     /// ```
-    pub fn guard<F>(&mut self, call: F) -> Guard<'_, F>
+    #[inline(always)]
+    pub fn guard<Fut>(&mut self, call: Fut) -> C::Watched<'_, Ti::Guard<Fut>>
     where
-        F: Future<Output = Result<T, E>>,
+        Fut: Future<Output = Result<T, E>>,
     {
-        let call_panicked = &self.call_panicked;
-        match self.cover() {
-            None => Guard::plain(call, call_panicked),
-            Some(Cover::Lazy(after)) => Guard::timed(timeout(after, call), call_panicked),
-            Some(Cover::At(deadline, after)) => {
-                Guard::timed(timeout_at(deadline, after, call), call_panicked)
-            }
-        }
+        let covered =
+            O::TIMEOUT != NONE && !(Self::TIMEOUT_BELOW_FALLBACK && self.fallback.calling());
+        let guard = self.timeout.guard(call, covered);
+        self.circuit.watch(guard)
     }
 
     /// Hands over the outcome of the call [`Step::Call`] asked for; returns what to do
@@ -105,9 +121,10 @@ impl<T, E> Pipeline<'_, T, E> {
     /// assert!(matches!(step, Step::Done(Err("no"))));
     /// # });
     /// ```
-    pub async fn next(&mut self, outcome: Outcome<T, E>) -> Step<T, E> {
+    #[inline(always)]
+    pub fn next(&mut self, outcome: Outcome<T, E>) -> Next<'_, 'a, T, E, R, C, Ti, F, O> {
         let action = self.deliver(outcome);
-        self.settle(action).await
+        self.settle(action)
     }
 
     /// [`next`](Self::next) for a blocking function.
@@ -118,6 +135,7 @@ impl<T, E> Pipeline<'_, T, E> {
     /// let _ = p.start_blocking();
     /// assert!(matches!(p.next_blocking(Ok(1)), Step::Done(Ok(1))));
     /// ```
+    #[inline(always)]
     pub fn next_blocking(&mut self, result: Result<T, E>) -> Step<T, E> {
         let action = self.deliver(Outcome(Ok(result)));
         self.settle_blocking(action)
@@ -132,37 +150,166 @@ impl<T, E> Pipeline<'_, T, E> {
     /// let _ = p.start_blocking();
     /// assert_eq!(p.finish(Ok(2).into()), Ok(2));
     /// ```
+    #[inline(always)]
     pub fn finish(&mut self, outcome: Outcome<T, E>) -> Result<T, E> {
         match self.deliver(outcome) {
             Action::Step(Step::Done(result)) => result,
             // Only retry sleeps and only fallback calls again; the macros use `finish`
             // without either, so this arm is unreachable from generated code.
-            Action::Step(Step::Call(_)) | Action::Sleep { .. } => {
-                unreachable!("`Pipeline::finish` on a pipeline with a retry or fallback layer")
-            }
+            Action::Step(Step::Call(_)) | Action::Sleep(_) => finish_misused(),
         }
     }
 
-    async fn settle(&mut self, mut action: Action<T, E>) -> Step<T, E> {
+    /// The synchronous protocol, step 1: goes down through every layer and says what to
+    /// do first, without waiting. [`Flow::Wait`] only when a retry must sleep first.
+    ///
+    /// Nothing the caller awaits carries a [`Step`] here, so an `async fn` driven this
+    /// way keeps no copy of the result in its future (see [`Flow`]).
+    ///
+    /// ```
+    /// # use resilience_core::pipeline::{pipeline, Flow};
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mut p = pipeline::<Result<u8, ()>>();
+    /// let mut flow = p.enter();
+    /// let result = loop {
+    ///     let call = match { flow } {
+    ///         Flow::Call(n) => n,
+    ///         Flow::Done(result) => break result,
+    ///         Flow::Wait => {
+    ///             flow = p.wait().await;
+    ///             continue;
+    ///         }
+    ///     };
+    ///     let outcome = p.guard(async move { Ok(call as u8 + 1) }).await;
+    ///     flow = p.leave(outcome);
+    /// };
+    /// assert_eq!(result, Ok(1));
+    /// # });
+    /// ```
+    #[inline(always)]
+    pub fn enter(&mut self) -> Flow<T, E> {
+        let action = self.descend(0);
+        self.flow(action)
+    }
+
+    /// The synchronous protocol, step 2: hands over the outcome of the call
+    /// [`Flow::Call`] asked for and says what to do next, without waiting.
+    ///
+    /// ```
+    /// # use resilience_core::pipeline::{pipeline, Flow};
+    /// let mut p = pipeline::<Result<u8, &str>>();
+    /// let _ = p.enter();
+    /// assert!(matches!(p.leave(Err("no").into()), Flow::Done(Err("no"))));
+    /// ```
+    #[inline(always)]
+    pub fn leave(&mut self, outcome: Outcome<T, E>) -> Flow<T, E> {
+        let action = self.deliver(outcome);
+        self.flow(action)
+    }
+
+    /// The synchronous protocol, step 3: after [`Flow::Wait`], sleeps until the retry
+    /// may go on and resolves to what to do then ([`Flow::Call`] or [`Flow::Done`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience_core::{backoff::{Backoff, Jitter}, pipeline::{pipeline, Flow}, retry::RetryPolicy};
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+    /// static POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(
+    ///     RetryPolicy::builder()
+    ///         .backoff(resilience_core::ConfigError::unwrap_const(
+    ///             Backoff::fixed().jitter(Jitter::None).build(),
+    ///         ))
+    ///         .build(),
+    /// );
+    /// let mut p = pipeline::<Result<u8, &str>>().retry(&POLICY, |_| true, None);
+    /// let _ = p.enter();
+    /// assert!(matches!(p.leave(Err("busy").into()), Flow::Wait));
+    /// let start = tokio::time::Instant::now();
+    /// assert!(matches!(p.wait().await, Flow::Call(0)));
+    /// assert_eq!(start.elapsed(), Duration::from_secs(1));
+    /// # });
+    /// ```
+    pub fn wait(&mut self) -> Wait<'_, 'a, T, E, R, C, Ti, F, O> {
+        Wait { pipeline: self }
+    }
+
+    #[inline(always)]
+    fn flow(&mut self, action: Action<T, E>) -> Flow<T, E> {
+        match action {
+            Action::Step(step) => step.into(),
+            Action::Sleep(delay) => match self.schedule(delay) {
+                Some(step) => step.into(),
+                None => Flow::Wait,
+            },
+        }
+    }
+
+    #[inline(always)]
+    fn settle(&mut self, action: Action<T, E>) -> Next<'_, 'a, T, E, R, C, Ti, F, O> {
+        let state = match action {
+            Action::Step(step) => NextState::Ready(step),
+            Action::Sleep(delay) => match self.schedule(delay) {
+                Some(step) => NextState::Ready(step),
+                None => NextState::Sleeping(self),
+            },
+        };
+        Next { state }
+    }
+
+    /// Starts the retry sleep of `delay`, bounded by a deadline above it, or goes on at
+    /// once for a zero delay. `None`: sleeping now (poll with `poll_retry_sleep`).
+    #[inline(never)]
+    fn schedule(&mut self, mut delay: Duration) -> Option<Step<T, E>> {
+        while delay.is_zero() {
+            match self.descend(O::RETRY) {
+                Action::Step(step) => return Some(step),
+                Action::Sleep(next) => delay = next,
+            }
+        }
+        let now = Instant::now();
+        // As `tokio::time::sleep` does with a delay that does not fit: ~30 years.
+        let wake = now
+            .checked_add(delay)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
+        let deadline = if Self::TIMEOUT_ABOVE_RETRY {
+            self.timeout.deadline().map(|(deadline, _)| deadline)
+        } else {
+            None
+        };
+        // The delay wins a tie with the deadline, as an inner future that is ready at
+        // the deadline wins it.
+        match deadline {
+            Some(deadline) if deadline < wake => self.retry.sleep_until(deadline, true),
+            _ => self.retry.sleep_until(wake, false),
+        }
+        None
+    }
+
+    /// The retry timer fired: the delay is over (`expires == false`), or the deadline
+    /// of a timeout above passed.
+    #[inline(never)]
+    fn woke(&mut self, expires: bool) -> Action<T, E> {
+        if !expires {
+            return self.descend(O::RETRY);
+        }
+        let Some((deadline, after)) = self.timeout.deadline() else {
+            unreachable!("a sleep that expires has a deadline above it");
+        };
+        tracing::warn!(target: "resilience", after = ?after, "timed out");
+        self.expire(TimedOut::new(after, deadline))
+    }
+
+    /// Polls the retry timer; when it fires, goes on (down again, or up with the
+    /// deadline's error) until there is a step, sleeping again if need be.
+    fn poll_retry_sleep(&mut self, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
         loop {
-            match action {
-                Action::Step(step) => return step,
-                Action::Sleep { delay, depth } => {
-                    action = match self.deadline_above(depth) {
-                        Some((deadline, after, timeout_depth)) => {
-                            match timeout_at(deadline, after, tokio::time::sleep(delay)).await {
-                                Ok(()) => self.descend(depth),
-                                Err(timed_out) => self.expire(timeout_depth, timed_out),
-                            }
-                        }
-                        None => {
-                            if !delay.is_zero() {
-                                tokio::time::sleep(delay).await;
-                            }
-                            self.descend(depth)
-                        }
-                    };
-                }
+            let expires = ready!(self.retry.poll_sleep(cx));
+            let step = match self.woke(expires) {
+                Action::Step(step) => Some(step),
+                Action::Sleep(delay) => self.schedule(delay),
+            };
+            if let Some(step) = step {
+                return Poll::Ready(step);
             }
         }
     }
@@ -171,99 +318,45 @@ impl<T, E> Pipeline<'_, T, E> {
         loop {
             match action {
                 Action::Step(step) => return step,
-                Action::Sleep { delay, depth } => {
+                Action::Sleep(delay) => {
                     if !delay.is_zero() {
                         std::thread::sleep(delay);
                     }
-                    action = self.descend(depth);
+                    action = self.descend(O::RETRY);
                 }
             }
         }
     }
 
-    fn depth_of(&self, kind: Kind) -> Option<usize> {
-        self.order[..self.len].iter().position(|k| *k == kind)
-    }
-
-    /// A timeout with nothing below it that sleeps or calls again covers exactly one
-    /// call, so its clock can start lazily inside that call.
-    fn timeout_is_lazy(&self, depth: usize) -> bool {
-        !self.order[depth + 1..self.len]
-            .iter()
-            .any(|k| matches!(k, Kind::Retry | Kind::Fallback))
-    }
-
-    fn cover(&self) -> Option<Cover> {
-        let layer = self.timeout.as_ref()?;
-        let depth = self.depth_of(Kind::Timeout)?;
-        if let Some(fallback_depth) = self.agent_of {
-            // An agent runs in place of everything below its fallback layer.
-            if depth > fallback_depth {
-                return None;
-            }
-        }
-        Some(match layer.deadline {
-            Some(deadline) => Cover::At(deadline, layer.after),
-            None => Cover::Lazy(layer.after),
-        })
-    }
-
-    fn deadline_above(&self, depth: usize) -> Option<(Instant, Duration, usize)> {
-        let timeout_depth = self.depth_of(Kind::Timeout).filter(|d| *d < depth)?;
-        let layer = self.timeout.as_ref()?;
-        Some((layer.deadline?, layer.after, timeout_depth))
-    }
-
+    #[inline(always)]
     fn deliver(&mut self, outcome: Outcome<T, E>) -> Action<T, E> {
         match outcome.0 {
-            Err(timed_out) => match self.depth_of(Kind::Timeout) {
-                Some(depth) => self.expire(depth, timed_out),
-                // A guard only times out under a timeout layer.
-                None => unreachable!("a deadline passed in a pipeline without a timeout"),
-            },
-            Ok(result) => match self.agent_of.take() {
-                None => self.ascend(self.len, result),
-                Some(fallback_depth) => self.agent_done(fallback_depth, result),
-            },
+            Err(timed_out) => self.expire(timed_out),
+            Ok(result) => {
+                if self.fallback.take_calling() {
+                    self.agent_done(result)
+                } else {
+                    self.ascend(O::LEN, result)
+                }
+            }
         }
     }
 
     /// Readies the layers from `from` down, then asks for the body.
+    #[inline(always)]
     fn descend(&mut self, from: usize) -> Action<T, E> {
-        self.agent_of = None;
-        for depth in from..self.len {
-            match self.order[depth] {
-                Kind::Retry => {
-                    if let Some(layer) = self.retry.as_mut() {
-                        layer.state.start_attempt();
-                    }
+        let _ = self.fallback.take_calling();
+        for depth in from..O::LEN {
+            if depth == O::RETRY {
+                self.retry.start_attempt();
+            } else if depth == O::CIRCUIT {
+                if let Err(error) = self.circuit.acquire() {
+                    return self.ascend(depth, Err(error));
                 }
-                Kind::Circuit => {
-                    if let Some(layer) = self.circuit.as_mut() {
-                        match layer.breaker.try_acquire() {
-                            Ok(permit) => layer.permit = Some(permit),
-                            Err(open) => {
-                                let error = (layer.open)(open);
-                                return self.ascend(depth, Err(error));
-                            }
-                        }
-                    }
-                }
-                Kind::Timeout => {
-                    let lazy = self.timeout_is_lazy(depth);
-                    if let Some(layer) = self.timeout.as_mut() {
-                        layer.deadline = if lazy {
-                            None
-                        } else {
-                            Instant::now().checked_add(layer.after)
-                        };
-                    }
-                }
-                Kind::Fallback => {
-                    if let Some(layer) = self.fallback.as_mut() {
-                        layer.level = 0;
-                    }
-                }
+            } else if depth == O::TIMEOUT {
+                self.timeout.enter(Self::TIMEOUT_IS_LAZY);
+            } else if depth == O::FALLBACK {
+                self.fallback.reset();
             }
         }
         Action::Step(Step::Call(0))
@@ -271,50 +364,23 @@ impl<T, E> Pipeline<'_, T, E> {
 
     /// Hands `result`, the outcome of everything below layer `above`, up through the
     /// layers `above - 1` to `0`.
-    fn ascend(&mut self, mut above: usize, result: Result<T, E>) -> Action<T, E> {
-        while above > 0 {
-            let depth = above - 1;
-            above = depth;
-            match self.order[depth] {
-                Kind::Retry => {
-                    let (Some(layer), Err(error)) = (self.retry.as_mut(), &result) else {
-                        continue;
-                    };
-                    let retryable = (layer.on)(error);
-                    let server_delay = layer.retry_after.and_then(|read| read(error));
-                    let decision =
-                        layer
-                            .state
-                            .on_error((layer.describe)(error), retryable, server_delay);
-                    if let RetryDecision::Retry { delay } = decision {
-                        return Action::Sleep { delay, depth };
+    #[inline(always)]
+    fn ascend(&mut self, above: usize, result: Result<T, E>) -> Action<T, E> {
+        for depth in (0..above).rev() {
+            if depth == O::RETRY {
+                if let Err(error) = &result {
+                    if let Some(delay) = self.retry.on_error(error) {
+                        return Action::Sleep(delay);
                     }
                 }
-                Kind::Circuit => {
-                    let Some(layer) = self.circuit.as_mut() else {
-                        continue;
-                    };
-                    if let Some(permit) = layer.permit.take() {
-                        match &result {
-                            Ok(_) => permit.success(),
-                            Err(error) if (layer.counts)(error) => permit.failure(),
-                            Err(_) => permit.ignore(),
-                        }
-                    }
-                }
-                Kind::Timeout => {
-                    if let Some(layer) = self.timeout.as_mut() {
-                        layer.deadline = None;
-                    }
-                }
-                Kind::Fallback => {
-                    let (Some(layer), Err(error)) = (self.fallback.as_mut(), &result) else {
-                        continue;
-                    };
-                    if layer.level == 0 && !layer.agents.is_empty() && (layer.on)(error) {
-                        layer.level = 1;
-                        self.agent_of = Some(depth);
-                        return Action::Step(Step::Call(1));
+            } else if depth == O::CIRCUIT {
+                self.circuit.record(&result);
+            } else if depth == O::TIMEOUT {
+                self.timeout.leave();
+            } else if depth == O::FALLBACK {
+                if let Err(error) = &result {
+                    if let Some(agent) = self.fallback.primary_failed(error) {
+                        return Action::Step(Step::Call(agent));
                     }
                 }
             }
@@ -322,46 +388,188 @@ impl<T, E> Pipeline<'_, T, E> {
         Action::Step(Step::Done(result))
     }
 
-    /// The agent called by the fallback layer at `depth` finished.
-    fn agent_done(&mut self, depth: usize, result: Result<T, E>) -> Action<T, E> {
-        if let Some(layer) = self.fallback.as_mut() {
-            match &result {
-                Ok(_) => {
-                    if let Some(by) = layer.agents.get(layer.level - 1) {
-                        fallback::report(Served {
-                            by,
-                            level: layer.level,
-                        });
-                    }
+    /// The agent called by the fallback layer finished.
+    #[inline(never)]
+    fn agent_done(&mut self, result: Result<T, E>) -> Action<T, E> {
+        match &result {
+            Ok(_) => self.fallback.agent_succeeded(),
+            Err(error) => {
+                if let Some(agent) = self.fallback.agent_failed(error) {
+                    return Action::Step(Step::Call(agent));
                 }
-                // The filter applies at every level, as in `fallback::first_ok`: an
-                // error it rejects is returned as it is, not handed to the next agent.
-                Err(error) if layer.level < layer.agents.len() && (layer.on)(error) => {
-                    layer.level += 1;
-                    self.agent_of = Some(depth);
-                    return Action::Step(Step::Call(layer.level));
-                }
-                Err(_) => {}
             }
         }
-        self.ascend(depth, result)
+        self.ascend(O::FALLBACK, result)
     }
 
-    /// The deadline of the timeout layer at `depth` passed: cancel what runs below it
-    /// and hand its error up.
-    fn expire(&mut self, depth: usize, timed_out: TimedOut) -> Action<T, E> {
-        if self.depth_of(Kind::Circuit).is_some_and(|d| d > depth) {
-            if let Some(layer) = self.circuit.as_mut() {
-                // Dropped without an outcome: a cancelled call counts as nothing.
-                layer.permit = None;
-            }
+    /// The deadline of the timeout layer passed: cancel what runs below it and hand its
+    /// error up.
+    #[inline(never)]
+    fn expire(&mut self, timed_out: TimedOut) -> Action<T, E> {
+        if O::TIMEOUT == NONE {
+            unreachable!("a deadline passed in a pipeline without a timeout");
         }
-        self.agent_of = None;
-        let Some(layer) = self.timeout.as_mut() else {
-            unreachable!("`expire` is only called with a timeout layer's depth");
+        if Self::CIRCUIT_BELOW_TIMEOUT {
+            self.circuit.cancel();
+        }
+        let _ = self.fallback.take_calling();
+        let error = self.timeout.expire(timed_out);
+        self.ascend(O::TIMEOUT, Err(error))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn finish_misused() -> ! {
+    unreachable!("`Pipeline::finish` on a pipeline with a retry or fallback layer")
+}
+
+/// What [`Pipeline::start`] returns: the first [`Step`], ready at once unless a retry
+/// sleeps first (an outer retry retrying an inner breaker's rejection).
+///
+/// It holds only the pipeline: the walk down the layers runs when it is polled.
+///
+/// ```
+/// # use resilience_core::pipeline::{pipeline, Step};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut p = pipeline::<Result<u8, ()>>();
+/// let start = p.start();
+/// assert_eq!(size_of_val(&start), 16);
+/// assert!(matches!(start.await, Step::Call(0)));
+/// # });
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Start<'p, 'a, T, E, R, C, Ti, F, O> {
+    state: StartState<'p, Pipeline<'a, T, E, R, C, Ti, F, O>>,
+}
+
+enum StartState<'p, P> {
+    Begin(&'p mut P),
+    Sleeping(&'p mut P),
+    Done,
+}
+
+// Nothing in a `Start` is pinned.
+impl<T, E, R, C, Ti, F, O> Unpin for Start<'_, '_, T, E, R, C, Ti, F, O> {}
+
+impl<T, E, R, C, Ti, F, O> Future for Start<'_, '_, T, E, R, C, Ti, F, O>
+where
+    R: RetrySlot<E>,
+    C: CircuitSlot<E>,
+    Ti: TimeoutSlot<T, E>,
+    F: FallbackSlot<E>,
+    O: Order,
+{
+    type Output = Step<T, E>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
+        let this = self.get_mut();
+        let state = core::mem::replace(&mut this.state, StartState::Done);
+        let pipeline = match state {
+            StartState::Begin(pipeline) => {
+                let step = match pipeline.descend(0) {
+                    Action::Step(step) => Some(step),
+                    Action::Sleep(delay) => pipeline.schedule(delay),
+                };
+                match step {
+                    Some(step) => return Poll::Ready(step),
+                    None => pipeline,
+                }
+            }
+            StartState::Sleeping(pipeline) => pipeline,
+            StartState::Done => panic!("`Start` polled after completion"),
         };
-        layer.deadline = None;
-        let error = (layer.timed_out)(timed_out);
-        self.ascend(depth, Err(error))
+        let polled = pipeline.poll_retry_sleep(cx);
+        if polled.is_pending() {
+            this.state = StartState::Sleeping(pipeline);
+        }
+        polled
+    }
+}
+
+/// What [`Pipeline::next`] returns: the next [`Step`], ready at once unless a retry
+/// sleeps first.
+///
+/// It holds the step, or the pipeline while its retry timer runs (the timer itself
+/// lives in the retry layer), so awaiting it adds little to the caller's future.
+///
+/// ```
+/// # use resilience_core::pipeline::{pipeline, Step};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut p = pipeline::<Result<u8, ()>>();
+/// let next = p.start();
+/// assert!(matches!(next.await, Step::Call(0)));
+/// # });
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Next<'p, 'a, T, E, R, C, Ti, F, O> {
+    #[allow(
+        clippy::type_complexity,
+        reason = "the pipeline's own type, spelled out once"
+    )]
+    state: NextState<'p, Pipeline<'a, T, E, R, C, Ti, F, O>, Step<T, E>>,
+}
+
+enum NextState<'p, P, S> {
+    Ready(S),
+    Sleeping(&'p mut P),
+    Done,
+}
+
+// Nothing in a `Next` is pinned: the step is moved out whole and the timer lives behind
+// a box in the pipeline.
+impl<T, E, R, C, Ti, F, O> Unpin for Next<'_, '_, T, E, R, C, Ti, F, O> {}
+
+impl<T, E, R, C, Ti, F, O> Future for Next<'_, '_, T, E, R, C, Ti, F, O>
+where
+    R: RetrySlot<E>,
+    C: CircuitSlot<E>,
+    Ti: TimeoutSlot<T, E>,
+    F: FallbackSlot<E>,
+    O: Order,
+{
+    type Output = Step<T, E>;
+
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
+        let this = self.get_mut();
+        match core::mem::replace(&mut this.state, NextState::Done) {
+            NextState::Ready(step) => Poll::Ready(step),
+            NextState::Sleeping(pipeline) => {
+                let polled = pipeline.poll_retry_sleep(cx);
+                if polled.is_pending() {
+                    this.state = NextState::Sleeping(pipeline);
+                }
+                polled
+            }
+            NextState::Done => panic!("`Next` polled after completion"),
+        }
+    }
+}
+
+/// What [`Pipeline::wait`] returns: the retry sleep, then what to do next.
+///
+/// It holds only the pipeline (the timer lives in the retry layer).
+#[must_use = "futures do nothing unless polled"]
+pub struct Wait<'p, 'a, T, E, R, C, Ti, F, O> {
+    pipeline: &'p mut Pipeline<'a, T, E, R, C, Ti, F, O>,
+}
+
+// Nothing in a `Wait` is pinned.
+impl<T, E, R, C, Ti, F, O> Unpin for Wait<'_, '_, T, E, R, C, Ti, F, O> {}
+
+impl<T, E, R, C, Ti, F, O> Future for Wait<'_, '_, T, E, R, C, Ti, F, O>
+where
+    R: RetrySlot<E>,
+    C: CircuitSlot<E>,
+    Ti: TimeoutSlot<T, E>,
+    F: FallbackSlot<E>,
+    O: Order,
+{
+    type Output = Flow<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Flow<T, E>> {
+        self.get_mut().pipeline.poll_retry_sleep(cx).map(Flow::from)
     }
 }

@@ -1,0 +1,573 @@
+//! The cases both benches measure: one body, wrapped by our attributes and by the crates
+//! a user would pick instead, all driven by the same poll loop.
+//!
+//! The body is an `async fn` that returns at once: one opaque call (`op`, never
+//! inlined, its argument and result `black_box`ed). Each case is a `fn(iters)` that
+//! makes `iters` calls, so `benches/overhead.rs` (criterion, wall time) and
+//! `benches/instructions.rs` (callgrind, sizes, allocations) time exactly the same code.
+//!
+//! Peers are configured as a user would write the equivalent of our attribute:
+//! 3 attempts with exponential backoff and jitter for retry, 3 consecutive failures for
+//! failsafe (its cheapest policy), a 100-call ring at a 50 % error rate for recloser.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use resilience::{CircuitOpen, TimedOut, circuit, retry, timeout};
+
+/// The error type every body returns.
+#[derive(Debug)]
+#[allow(
+    dead_code,
+    reason = "the payloads are only there to be carried, as in real code"
+)]
+pub enum Error {
+    Fail,
+    Open(CircuitOpen),
+    Timeout(TimedOut),
+}
+
+impl From<CircuitOpen> for Error {
+    fn from(e: CircuitOpen) -> Self {
+        Error::Open(e)
+    }
+}
+
+impl From<TimedOut> for Error {
+    fn from(e: TimedOut) -> Self {
+        Error::Timeout(e)
+    }
+}
+
+const TEN_SECONDS: Duration = Duration::from_secs(10);
+const THIRTY_SECONDS: Duration = Duration::from_secs(30);
+const ONE_HOUR: Duration = Duration::from_secs(3600);
+
+/// The opaque call inside every body.
+#[inline(never)]
+pub fn op(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
+}
+
+/// Drives a future with a no-op waker until it is ready: no scheduler, no task, so the
+/// runtime's cost does not hide what the wrappers cost. Every row uses this loop.
+#[inline(always)]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+// ===== bodies =====
+
+/// The bare call: what every row is compared to.
+pub async fn bare(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+/// Fails on every 10th call (x = 9, 19, ...): a breaker with threshold 3 stays closed.
+pub async fn flaky(x: u64) -> Result<u64, Error> {
+    if x % 10 == 9 {
+        Err(Error::Fail)
+    } else {
+        Ok(op(x))
+    }
+}
+
+/// Always fails: opens a breaker at the first call.
+pub async fn failing(x: u64) -> Result<u64, Error> {
+    black_box(x);
+    Err(Error::Fail)
+}
+
+// ===== ours =====
+
+#[retry]
+pub async fn ours_retry(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+#[circuit(threshold = 3, recovery = 30s)]
+pub async fn ours_circuit(x: u64) -> Result<u64, Error> {
+    if x % 10 == 9 {
+        Err(Error::Fail)
+    } else {
+        Ok(op(x))
+    }
+}
+
+#[circuit(threshold = 1, recovery = 1h)]
+pub async fn ours_open(x: u64) -> Result<u64, Error> {
+    black_box(x);
+    Err(Error::Fail)
+}
+
+#[timeout(10s)]
+pub async fn ours_timeout(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+#[circuit(threshold = 3, recovery = 30s)]
+#[retry]
+#[timeout(10s)]
+pub async fn ours_stack(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+/// The two-thread row: one breaker (this function's) shared by both threads.
+#[circuit(threshold = 3, recovery = 30s)]
+pub async fn ours_shared(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+// ===== ours, with the expansion proposed for the macros =====
+//
+// What `#[retry]`, `#[circuit]`, `#[timeout]` and the stack would expand to with the
+// synchronous protocol (`Pipeline::enter` / `leave` / `wait`, `Flow`) instead of
+// awaiting `start()` and `next()`: same runtime, same layers, written out by hand here
+// until the macros emit it. See BENCHMARKS.md.
+
+use resilience::__private::breaker;
+use resilience::pipeline::{Flow, pipeline};
+use resilience::retry::RetryPolicy;
+use resilience::{CircuitBreaker, ConfigError};
+
+/// The loop of a stack that may call its body more than once.
+macro_rules! proposed_loop {
+    ($pipeline:ident, $body:block) => {{
+        let mut flow = $pipeline.enter();
+        loop {
+            match { flow } {
+                Flow::Call(_) => {}
+                Flow::Done(result) => break result,
+                Flow::Wait => {
+                    flow = $pipeline.wait().await;
+                    continue;
+                }
+            }
+            let outcome = $pipeline.guard(async $body).await;
+            flow = $pipeline.leave(outcome);
+        }
+    }};
+}
+
+/// A stack that calls its body at most once.
+macro_rules! proposed_once {
+    ($pipeline:ident, $body:block) => {{
+        if let Flow::Done(result) = $pipeline.enter() {
+            return result;
+        }
+        let outcome = $pipeline.guard(async $body).await;
+        $pipeline.finish(outcome)
+    }};
+}
+
+macro_rules! policy {
+    () => {{
+        static POLICY: RetryPolicy = ConfigError::unwrap_const(RetryPolicy::builder().build());
+        &POLICY
+    }};
+}
+
+macro_rules! breaker {
+    ($name:literal, $threshold:literal, $recovery:expr) => {{
+        static BREAKER: CircuitBreaker = breaker(
+            CircuitBreaker::builder()
+                .name($name)
+                .threshold($threshold)
+                .recovery($recovery)
+                .build(),
+        );
+        BREAKER.register()
+    }};
+}
+
+pub async fn proposed_retry(x: u64) -> Result<u64, Error> {
+    let mut p = pipeline::<Result<u64, Error>>().retry(policy!(), |_| true, None);
+    proposed_loop!(p, { Ok(op(x)) })
+}
+
+pub async fn proposed_circuit(x: u64) -> Result<u64, Error> {
+    let mut p = pipeline::<Result<u64, Error>>()
+        .circuit(breaker!("proposed_circuit", 3, THIRTY_SECONDS), |_| true);
+    proposed_once!(p, {
+        if x % 10 == 9 {
+            Err(Error::Fail)
+        } else {
+            Ok(op(x))
+        }
+    })
+}
+
+pub async fn proposed_open(x: u64) -> Result<u64, Error> {
+    let mut p =
+        pipeline::<Result<u64, Error>>().circuit(breaker!("proposed_open", 1, ONE_HOUR), |_| true);
+    proposed_once!(p, {
+        black_box(x);
+        Err(Error::Fail)
+    })
+}
+
+pub async fn proposed_timeout(x: u64) -> Result<u64, Error> {
+    let mut p = pipeline::<Result<u64, Error>>().timeout(TEN_SECONDS);
+    proposed_once!(p, { Ok(op(x)) })
+}
+
+pub async fn proposed_stack(x: u64) -> Result<u64, Error> {
+    let mut p = pipeline::<Result<u64, Error>>()
+        .circuit(breaker!("proposed_stack", 3, THIRTY_SECONDS), |_| true)
+        .retry(policy!(), |_| true, None)
+        .timeout(TEN_SECONDS);
+    proposed_loop!(p, { Ok(op(x)) })
+}
+
+// ===== peers =====
+
+fn backon_policy() -> backon::ExponentialBuilder {
+    backon::ExponentialBuilder::default()
+        .with_jitter()
+        .with_max_times(2)
+}
+
+pub fn backon_retry(x: u64) -> impl Future<Output = Result<u64, Error>> {
+    use backon::Retryable;
+    (move || bare(x)).retry(backon_policy())
+}
+
+#[cfg(feature = "tryhard")]
+pub fn tryhard_retry(x: u64) -> impl Future<Output = Result<u64, Error>> {
+    tryhard::retry_fn(move || bare(x))
+        .retries(2)
+        .exponential_backoff(Duration::from_secs(1))
+        .max_delay(TEN_SECONDS)
+}
+
+pub fn tokio_retry(x: u64) -> impl Future<Output = Result<u64, Error>> {
+    use tokio_retry::strategy::{ExponentialBackoff, jitter};
+    let strategy = ExponentialBackoff::from_millis(2)
+        .factor(500)
+        .max_delay(TEN_SECONDS)
+        .map(jitter)
+        .take(2);
+    tokio_retry::Retry::start(strategy, move || bare(x))
+}
+
+pub type Failsafe = failsafe::StateMachine<
+    failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>,
+    (),
+>;
+
+pub fn failsafe_breaker(threshold: u32, recovery: Duration) -> Failsafe {
+    use failsafe::{backoff, failure_policy};
+    failsafe::Config::new()
+        .failure_policy(failure_policy::consecutive_failures(
+            threshold,
+            backoff::constant(recovery),
+        ))
+        .build()
+}
+
+pub fn recloser_breaker(closed_len: usize, recovery: Duration) -> recloser::AsyncRecloser {
+    recloser::Recloser::custom()
+        .error_rate(0.5)
+        .closed_len(closed_len)
+        .half_open_len(10)
+        .open_wait(recovery)
+        .build()
+        .into()
+}
+
+/// recloser + backon + tokio's timeout, stacked by hand in the attribute order
+/// `#[circuit] #[retry] #[timeout]`.
+pub fn hand_stack(
+    breaker: &recloser::AsyncRecloser,
+    x: u64,
+) -> impl Future<Output = Result<u64, recloser::Error<Error>>> {
+    use backon::Retryable;
+    let attempt = move || async move {
+        match tokio::time::timeout(TEN_SECONDS, bare(x)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(Error::Fail),
+        }
+    };
+    breaker.call(attempt.retry(backon_policy()))
+}
+
+// ===== the table =====
+
+/// One row: `run(iters)` makes `iters` calls; `bytes()` is the size of one returned
+/// future.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// Criterion group (one per goal).
+    pub group: &'static str,
+    /// Criterion function id; `ours` is ours, anything else a peer (`bare` the baseline).
+    pub name: &'static str,
+    pub run: fn(u64),
+    pub bytes: fn() -> usize,
+}
+
+macro_rules! calls {
+    ($iters:expr, |$x:ident| $call:expr) => {
+        for i in 0..$iters {
+            let $x = black_box(i);
+            let _ = black_box(block_on($call));
+        }
+    };
+}
+
+/// Every row, in table order. tryhard's only with the `tryhard` feature (see Cargo.toml).
+pub fn cases() -> Vec<Case> {
+    let mut cases = Vec::from(CASES);
+    #[cfg(feature = "tryhard")]
+    cases.insert(
+        cases
+            .iter()
+            .position(|c| c.group == "retry")
+            .map_or(0, |i| i + 2),
+        Case {
+            group: "retry",
+            name: "tryhard",
+            run: |n| calls!(n, |x| tryhard_retry(x)),
+            bytes: || size_of_val(&tryhard_retry(0)),
+        },
+    );
+    cases
+}
+
+const CASES: &[Case] = &[
+    Case {
+        group: "bare",
+        name: "bare",
+        run: |n| calls!(n, |x| bare(x)),
+        bytes: || size_of_val(&bare(0)),
+    },
+    Case {
+        group: "bare",
+        name: "flaky",
+        run: |n| calls!(n, |x| flaky(x)),
+        bytes: || size_of_val(&flaky(0)),
+    },
+    Case {
+        group: "bare",
+        name: "failing",
+        run: |n| calls!(n, |x| failing(x)),
+        bytes: || size_of_val(&failing(0)),
+    },
+    // #[retry], first attempt succeeds.
+    Case {
+        group: "retry",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_retry(x)),
+        bytes: || size_of_val(&ours_retry(0)),
+    },
+    Case {
+        group: "retry",
+        name: "proposed",
+        run: |n| calls!(n, |x| proposed_retry(x)),
+        bytes: || size_of_val(&proposed_retry(0)),
+    },
+    Case {
+        group: "retry",
+        name: "backon",
+        run: |n| calls!(n, |x| backon_retry(x)),
+        bytes: || size_of_val(&backon_retry(0)),
+    },
+    Case {
+        group: "retry",
+        name: "tokio-retry",
+        run: |n| calls!(n, |x| tokio_retry(x)),
+        bytes: || size_of_val(&tokio_retry(0)),
+    },
+    // #[circuit], closed: every 10th call fails, the breaker stays closed.
+    Case {
+        group: "circuit_closed",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_circuit(x)),
+        bytes: || size_of_val(&ours_circuit(0)),
+    },
+    Case {
+        group: "circuit_closed",
+        name: "proposed",
+        run: |n| calls!(n, |x| proposed_circuit(x)),
+        bytes: || size_of_val(&proposed_circuit(0)),
+    },
+    Case {
+        group: "circuit_closed",
+        name: "failsafe",
+        run: |n| {
+            use failsafe::futures::CircuitBreaker;
+            let breaker = failsafe_breaker(3, THIRTY_SECONDS);
+            calls!(n, |x| breaker.call(flaky(x)));
+        },
+        bytes: || {
+            use failsafe::futures::CircuitBreaker;
+            size_of_val(&failsafe_breaker(3, THIRTY_SECONDS).call(flaky(0)))
+        },
+    },
+    Case {
+        group: "circuit_closed",
+        name: "recloser",
+        run: |n| {
+            let breaker = recloser_breaker(100, THIRTY_SECONDS);
+            calls!(n, |x| breaker.call(flaky(x)));
+        },
+        bytes: || size_of_val(&recloser_breaker(100, THIRTY_SECONDS).call(flaky(0))),
+    },
+    // #[circuit], open: every call is rejected.
+    Case {
+        group: "circuit_open",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_open(x)),
+        bytes: || size_of_val(&ours_open(0)),
+    },
+    Case {
+        group: "circuit_open",
+        name: "proposed",
+        run: |n| calls!(n, |x| proposed_open(x)),
+        bytes: || size_of_val(&proposed_open(0)),
+    },
+    Case {
+        group: "circuit_open",
+        name: "failsafe",
+        run: |n| {
+            use failsafe::futures::CircuitBreaker;
+            let breaker = failsafe_breaker(1, ONE_HOUR);
+            calls!(n, |x| breaker.call(failing(x)));
+        },
+        bytes: || {
+            use failsafe::futures::CircuitBreaker;
+            size_of_val(&failsafe_breaker(1, ONE_HOUR).call(failing(0)))
+        },
+    },
+    Case {
+        group: "circuit_open",
+        name: "recloser",
+        run: |n| {
+            let breaker = recloser_breaker(1, ONE_HOUR);
+            calls!(n, |x| breaker.call(failing(x)));
+        },
+        bytes: || size_of_val(&recloser_breaker(1, ONE_HOUR).call(failing(0))),
+    },
+    // #[timeout] on a ready body.
+    Case {
+        group: "timeout",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_timeout(x)),
+        bytes: || size_of_val(&ours_timeout(0)),
+    },
+    Case {
+        group: "timeout",
+        name: "proposed",
+        run: |n| calls!(n, |x| proposed_timeout(x)),
+        bytes: || size_of_val(&proposed_timeout(0)),
+    },
+    Case {
+        group: "timeout",
+        name: "tokio",
+        run: |n| calls!(n, |x| tokio::time::timeout(TEN_SECONDS, bare(x))),
+        bytes: || size_of_val(&tokio::time::timeout(TEN_SECONDS, bare(0))),
+    },
+    // #[circuit] #[retry] #[timeout]
+    Case {
+        group: "stack",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_stack(x)),
+        bytes: || size_of_val(&ours_stack(0)),
+    },
+    Case {
+        group: "stack",
+        name: "proposed",
+        run: |n| calls!(n, |x| proposed_stack(x)),
+        bytes: || size_of_val(&proposed_stack(0)),
+    },
+    Case {
+        group: "stack",
+        name: "recloser+backon+tokio",
+        run: |n| {
+            let breaker = recloser_breaker(100, THIRTY_SECONDS);
+            calls!(n, |x| hand_stack(&breaker, x));
+        },
+        bytes: || size_of_val(&hand_stack(&recloser_breaker(100, THIRTY_SECONDS), 0)),
+    },
+];
+
+/// The two-thread rows: `run(iters)` makes `iters` calls on each of two threads, all
+/// through one breaker.
+pub struct Shared {
+    pub name: &'static str,
+    pub run: fn(u64) -> Duration,
+}
+
+/// Runs `call` `iters` times on each of two threads and returns the wall time from the
+/// first thread's start to the last one's end (thread start-up excluded).
+fn two_threads(iters: u64, call: &(dyn Fn(u64) + Sync)) -> Duration {
+    let barrier = std::sync::Barrier::new(2);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        call(black_box(i));
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let start = spans.iter().map(|s| s.0).min().expect("two spans");
+    let end = spans.iter().map(|s| s.1).max().expect("two spans");
+    end - start
+}
+
+pub const SHARED: &[Shared] = &[
+    Shared {
+        name: "ours",
+        run: |n| {
+            two_threads(n, &|x| {
+                let _ = black_box(block_on(ours_shared(x)));
+            })
+        },
+    },
+    Shared {
+        name: "failsafe",
+        run: |n| {
+            use failsafe::futures::CircuitBreaker;
+            let breaker = failsafe_breaker(3, THIRTY_SECONDS);
+            two_threads(n, &|x| {
+                let _ = black_box(block_on(breaker.call(bare(x))));
+            })
+        },
+    },
+    Shared {
+        name: "recloser",
+        run: |n| {
+            let breaker = recloser_breaker(100, THIRTY_SECONDS);
+            two_threads(n, &|x| {
+                let _ = black_box(block_on(breaker.call(bare(x))));
+            })
+        },
+    },
+];
+
+/// A current-thread runtime with the time driver, entered on this thread, so that the
+/// timers tokio's `timeout` builds have somewhere to register. Keep the guard alive.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a current-thread runtime")
+}

@@ -1,5 +1,7 @@
 //! `#[fallback]`: agents in order, which one served, at which level.
 mod common;
+#[path = "../resilience-core/tests/support/events.rs"]
+mod events;
 
 use common::{ApiError, Calls};
 use resilience::fallback;
@@ -128,4 +130,37 @@ async fn methods_fall_back_to_other_methods() {
     let (result, served) = resilience::fallback::observe_blocking(|| agents.main_blocking(1));
     assert_eq!(result, Ok(7));
     assert_eq!(served.map(|s| s.level), Some(1));
+}
+
+#[tokio::test]
+async fn each_step_down_is_an_event() {
+    // Its own functions: the counters above belong to another test running in parallel.
+    async fn second(_p: &str) -> Result<String, ApiError> {
+        Err(ApiError::Network)
+    }
+    async fn third(p: &str) -> Result<String, ApiError> {
+        Ok(p.to_owned())
+    }
+    #[fallback(agents = [second, third])]
+    async fn first(p: &str) -> Result<String, ApiError> {
+        let _ = p;
+        Err(ApiError::Network)
+    }
+    let ((result, _), events) = events::capture_async(observe(first("q"))).await;
+    assert_eq!(result.unwrap(), "q");
+    let steps: Vec<String> = events
+        .iter()
+        .filter(|e| e.message == "falling back")
+        .map(|e| {
+            let field = |name| e.field(name).unwrap_or("?");
+            format!("{} -> {} ({})", field("from"), field("to"), field("level"))
+        })
+        .collect();
+    assert_eq!(steps, ["primary -> second (1)", "second -> third (2)"]);
+    let served: Vec<&str> = events
+        .iter()
+        .filter(|e| e.message == "fallback served")
+        .filter_map(|e| e.field("by"))
+        .collect();
+    assert_eq!(served, ["third"]);
 }

@@ -789,6 +789,7 @@ async fn decisions_emit_events_with_target_resilience() {
     assert_eq!(e.message, "retry scheduled");
     assert_eq!(f["attempt"], "1");
     assert_eq!(f["delay"], "1s");
+    assert_eq!(f["delay_ms"], "1000");
     assert_eq!(f["server_delay"], "false");
     assert_eq!(f["error"], "Network(1)");
 

@@ -618,6 +618,7 @@ impl<E, On: Fn(&E) -> bool> FallbackSlot<E> for FallbackLayer<'_, E, On> {
         if self.level == 0 && !self.agents.is_empty() && (self.on)(error) {
             self.level = 1;
             self.calling = true;
+            falling_back("primary", self.agents[0], 1);
             Some(1)
         } else {
             None
@@ -629,8 +630,14 @@ impl<E, On: Fn(&E) -> bool> FallbackSlot<E> for FallbackLayer<'_, E, On> {
         // The filter applies at every level, as in `fallback::first_ok`: an error it
         // rejects is returned as it is, not handed to the next agent.
         if (self.level as usize) < self.agents.len() && (self.on)(error) {
+            let from = self.agents[self.level as usize - 1];
             self.level += 1;
             self.calling = true;
+            falling_back(
+                from,
+                self.agents[self.level as usize - 1],
+                self.level as usize,
+            );
             Some(self.level as usize)
         } else {
             None
@@ -653,6 +660,13 @@ impl<E, On: Fn(&E) -> bool> FallbackSlot<E> for FallbackLayer<'_, E, On> {
     fn calling(&self) -> bool {
         self.calling
     }
+}
+
+/// The debug event `fallback::first_ok` emits too, so a subscriber sees each step down
+/// (who failed, who is called next), not only who finally served.
+#[cold]
+fn falling_back(from: &str, to: &str, level: usize) {
+    tracing::debug!(target: "resilience", from, to, level, "falling back");
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ impl<'p> RetryState<'p> {
     ///   taken: [`GiveUp::MaxElapsed`] (a delay ending exactly at the bound is taken).
     ///
     /// Emits a `tracing` event with target `resilience`: "retry scheduled" at INFO (fields
-    /// `attempt`, `delay`, `server_delay`, `error`), or "giving up" (fields `attempt`, `reason`,
+    /// `attempt`, `delay`, `delay_ms`, `server_delay`, `error`), or "giving up" (fields `attempt`, `reason`,
     /// `error`) at WARN, or DEBUG when the error was simply not retryable.
     ///
     /// ```
@@ -180,6 +180,8 @@ impl<'p> RetryState<'p> {
                 target: "resilience",
                 attempt,
                 delay = ?delay,
+                // The same delay as a number, so subscribers need not parse `Debug` text.
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 server_delay = server_delay.is_some(),
                 error = ?error,
                 "retry scheduled",

@@ -1,5 +1,7 @@
 //! `#[fallback]`: agents in order, which one served, at which level.
 mod common;
+// Shared with the core tests; this file uses only part of it.
+#[allow(dead_code)]
 #[path = "../resilience-core/tests/support/events.rs"]
 mod events;
 

@@ -92,6 +92,9 @@ fn story(events: &[Recorded]) -> Vec<String> {
                 ("resilience", "circuit breaker rejected a call") => {
                     format!("breaker rejected the call ({})", field("state"))
                 }
+                ("resilience", "falling back") => {
+                    format!("fall back to {} (level {})", field("to"), field("level"))
+                }
                 ("resilience", "fallback served") => {
                     format!("served by {} at level {}", field("by"), field("level"))
                 }
@@ -338,6 +341,7 @@ async fn a_permanent_error_goes_straight_to_the_second_model() {
             "request gpt-primary",
             "failed: 400 Bad Request",
             "give up 1: error is not retryable",
+            "fall back to Self::second_model (level 1)",
             "request gpt-second",
             "answered gpt-second",
             "served by Self::second_model at level 1",
@@ -368,6 +372,7 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries_at_once() {
             "request gpt-primary",
             "failed: 429 Too Many Requests, retry after 60s",
             "give up 1: server delay exceeds max",
+            "fall back to Self::second_model (level 1)",
             "request gpt-second",
             "answered gpt-second",
             "served by Self::second_model at level 1",
@@ -403,12 +408,14 @@ async fn when_both_models_keep_failing_the_canned_answer_serves_after_a_bounded_
             "request gpt-primary",
             failed,
             "give up 3: attempts exhausted",
+            "fall back to Self::second_model (level 1)",
             "request gpt-second",
             failed,
             "retry 1",
             "request gpt-second",
             failed,
             "give up 2: attempts exhausted",
+            "fall back to Self::canned_answer (level 2)",
             "served by Self::canned_answer at level 2",
         ]
     );
@@ -481,6 +488,7 @@ async fn the_breaker_opens_after_three_failed_calls_and_a_probe_closes_it() {
         story(&s.recorder.take()),
         [
             "breaker rejected the call (open)",
+            "fall back to Self::second_model (level 1)",
             "request gpt-second",
             "answered gpt-second",
             "served by Self::second_model at level 1",

@@ -171,6 +171,13 @@ fn describe(event: &Recorded) -> Option<String> {
                 field("state")
             )
         }
+        ("resilience", "falling back") => {
+            format!(
+                "  falling back to {} (level {})",
+                field("to"),
+                field("level")
+            )
+        }
         ("resilience", "fallback served") => return None, // said below, with the answer
         _ => format!("{}: {event}", event.target),
     })

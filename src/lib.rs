@@ -150,7 +150,7 @@ pub mod __private {
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
-    pub use resilience_core::pipeline::{Outcome, Step, pipeline};
+    pub use resilience_core::pipeline::{Flow, Outcome, Step, pipeline};
     pub use resilience_core::retry::RetryPolicy;
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not

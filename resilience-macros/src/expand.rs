@@ -16,26 +16,36 @@
 //!     let mut __resilience = P::pipeline::<Result<String, ApiError>>()
 //!         .fallback(&["gpt35"], |_| true)
 //!         .retry({ static POLICY: P::RetryPolicy = ...; &POLICY }, |_| true, None);
-//!     let mut __step = __resilience.start().await;
+//!     let mut __flow = __resilience.enter();
 //!     loop {
-//!         let __outcome = match __step {
-//!             P::Step::Call(0) => __resilience.guard(async {
+//!         let __call = match { __flow } {
+//!             P::Flow::Call(__call) => __call,
+//!             P::Flow::Done(__result) => break __result,
+//!             P::Flow::Wait => {
+//!                 __flow = __resilience.wait().await;
+//!                 continue;
+//!             }
+//!         };
+//!         let __outcome = match __call {
+//!             0 => __resilience.guard(async {
 //!                 if let Some(__ret) = None::<Result<String, ApiError>> { return __ret; }
 //!                 BODY
 //!             }).await,
-//!             P::Step::Call(_) => __resilience.guard(gpt35(prompt)).await,
-//!             P::Step::Done(__result) => break __result,
+//!             _ => __resilience.guard(gpt35(prompt)).await,
 //!         };
-//!         __step = __resilience.next(__outcome).await;
+//!         __flow = __resilience.leave(__outcome);
 //!     }
 //! }
 //! ```
 //!
 //! The body is awaited inline, not passed as a closure: see the runtime's `pipeline`
-//! module docs for why. A stack without `#[retry]` or `#[fallback]` calls its body at
-//! most once, so it gets a `match` instead of a loop and its body may consume its
-//! arguments. A blocking body runs as `(|| -> R { BODY })()`, so that its `return`
-//! and `?` end one call, not the function.
+//! module docs for why. It uses the runtime's synchronous protocol (`enter`, `leave`,
+//! and `wait` only for a retry's sleep), so no awaited future carries the result. A
+//! stack without `#[retry]` or `#[fallback]` calls its body at most once, so it gets
+//! straight-line code (`enter`, one call, `finish`) and its body may consume its
+//! arguments. A blocking function keeps `start_blocking`/`next_blocking`; its body
+//! runs as `(|| -> R { BODY })()`, so that its `return` and `?` end one call, not the
+//! function.
 //!
 //! Generated locals are `Span::mixed_site()` (invisible to the body); runtime paths are
 //! absolute; no lint is allowed anywhere: `tests/hygiene.rs` compiles all of it under
@@ -250,9 +260,6 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
 
     // Mixed-site names: the user's body cannot see them, nor they the body's names.
     let pipeline = Ident::new("__resilience", Span::mixed_site());
-    let step = Ident::new("__step", Span::mixed_site());
-    let outcome = Ident::new("__outcome", Span::mixed_site());
-    let result = Ident::new("__result", Span::mixed_site());
 
     // Spanned on the return type: a function that does not return a `Result` is
     // refused there, once, by the `IsResult` bound of `pipeline`.
@@ -301,65 +308,132 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
         .iter()
         .any(|l| matches!(l.kind, Kind::Retry | Kind::Fallback));
 
+    let calls: Vec<TokenStream> = std::iter::once(primary)
+        .chain(agents.iter().map(|agent| call(agent_call(agent, sig))))
+        .collect();
+    if is_async {
+        synchronous(&build, &private, calls, repeats)
+    } else {
+        blocking(&build, &private, calls, repeats)
+    }
+}
+
+/// An `async fn`'s driver: the synchronous protocol (`enter`, `leave`, and `wait` only
+/// when a retry sleeps), so that nothing awaited carries the result.
+fn synchronous(
+    build: &TokenStream,
+    private: &TokenStream,
+    calls: Vec<TokenStream>,
+    repeats: bool,
+) -> TokenStream {
+    let pipeline = Ident::new("__resilience", Span::mixed_site());
+    let flow = Ident::new("__flow", Span::mixed_site());
+    let which = Ident::new("__call", Span::mixed_site());
+    let outcome = Ident::new("__outcome", Span::mixed_site());
+    let result = Ident::new("__result", Span::mixed_site());
+
     if !repeats {
         // At most one call: straight-line code, so the body may consume its arguments.
-        let (start, finish) = if is_async {
-            (
-                quote!(#pipeline.start().await),
-                quote!(#pipeline.finish(#outcome)),
-            )
-        } else {
-            (
-                quote!(#pipeline.start_blocking()),
-                quote!(#pipeline.finish(#private::Outcome::from(#outcome))),
-            )
-        };
+        let primary = &calls[0];
         return quote! {
             #build
-            match #start {
+            if let #private::Flow::Done(#result) = #pipeline.enter() {
+                return #result;
+            }
+            let #outcome = #primary;
+            #pipeline.finish(#outcome)
+        };
+    }
+
+    // `{ __flow }` moves the flow out, so it is not kept across the awaits below.
+    let (call, outcome_expr) = if let [primary] = calls.as_slice() {
+        (quote!(#private::Flow::Call(_) => {}), quote!(#primary))
+    } else {
+        let last = calls.len() - 1;
+        let arms = calls.iter().enumerate().map(|(index, call)| {
+            let pattern = if index == last {
+                quote!(_)
+            } else {
+                let index = proc_macro2::Literal::usize_unsuffixed(index);
+                quote!(#index)
+            };
+            quote!(#pattern => #call,)
+        });
+        (
+            quote!(#private::Flow::Call(#which) => #which,),
+            quote!(match #which { #(#arms)* }),
+        )
+    };
+    let (bind, semi) = if calls.len() == 1 {
+        (quote!(), quote!())
+    } else {
+        (quote!(let #which =), quote!(;))
+    };
+    quote! {
+        #build
+        let mut #flow = #pipeline.enter();
+        loop {
+            #bind match { #flow } {
+                #call
+                #private::Flow::Done(#result) => break #result,
+                #private::Flow::Wait => {
+                    #flow = #pipeline.wait().await;
+                    continue;
+                }
+            }#semi
+            let #outcome = #outcome_expr;
+            #flow = #pipeline.leave(#outcome);
+        }
+    }
+}
+
+/// A blocking function's driver: the pipeline sleeps in `start_blocking` and
+/// `next_blocking` (the synchronous protocol has no blocking form).
+fn blocking(
+    build: &TokenStream,
+    private: &TokenStream,
+    calls: Vec<TokenStream>,
+    repeats: bool,
+) -> TokenStream {
+    let pipeline = Ident::new("__resilience", Span::mixed_site());
+    let step = Ident::new("__step", Span::mixed_site());
+    let outcome = Ident::new("__outcome", Span::mixed_site());
+    let result = Ident::new("__result", Span::mixed_site());
+
+    if !repeats {
+        // At most one call: straight-line code, so the body may consume its arguments.
+        let primary = &calls[0];
+        return quote! {
+            #build
+            match #pipeline.start_blocking() {
                 #private::Step::Call(_) => {
                     let #outcome = #primary;
-                    #finish
+                    #pipeline.finish(#private::Outcome::from(#outcome))
                 }
                 #private::Step::Done(#result) => #result,
             }
         };
     }
 
-    let mut arms = Vec::new();
-    let calls: Vec<TokenStream> = std::iter::once(primary)
-        .chain(agents.iter().map(|agent| call(agent_call(agent, sig))))
-        .collect();
     let last = calls.len() - 1;
-    for (index, call) in calls.into_iter().enumerate() {
+    let arms = calls.iter().enumerate().map(|(index, call)| {
         let pattern = if index == last {
             quote!(_)
         } else {
             let index = proc_macro2::Literal::usize_unsuffixed(index);
             quote!(#index)
         };
-        arms.push(quote!(#private::Step::Call(#pattern) => #call,));
-    }
-    let (start, next) = if is_async {
-        (
-            quote!(#pipeline.start().await),
-            quote!(#pipeline.next(#outcome).await),
-        )
-    } else {
-        (
-            quote!(#pipeline.start_blocking()),
-            quote!(#pipeline.next_blocking(#outcome)),
-        )
-    };
+        quote!(#private::Step::Call(#pattern) => #call,)
+    });
     quote! {
         #build
-        let mut #step = #start;
+        let mut #step = #pipeline.start_blocking();
         loop {
             let #outcome = match #step {
                 #(#arms)*
                 #private::Step::Done(#result) => break #result,
             };
-            #step = #next;
+            #step = #pipeline.next_blocking(#outcome);
         }
     }
 }

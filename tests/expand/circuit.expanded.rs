@@ -17,20 +17,18 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
             },
             is_server_error,
         );
-    match __resilience.start().await {
-        ::resilience::__private::Step::Call(_) => {
-            let __outcome = __resilience
-                .guard(async {
-                    if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                        Result<String, ApiError>,
-                    > {
-                        return __ret;
-                    }
-                    client().send(prompt).await
-                })
-                .await;
-            __resilience.finish(__outcome)
-        }
-        ::resilience::__private::Step::Done(__result) => __result,
+    if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {
+        return __result;
     }
+    let __outcome = __resilience
+        .guard(async {
+            if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                Result<String, ApiError>,
+            > {
+                return __ret;
+            }
+            client().send(prompt).await
+        })
+        .await;
+    __resilience.finish(__outcome)
 }

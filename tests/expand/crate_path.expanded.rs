@@ -16,24 +16,27 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
             ::core::option::Option::None,
         )
         .timeout(::core::time::Duration::from_secs(5));
-    let mut __step = __resilience.start().await;
+    let mut __flow = __resilience.enter();
     loop {
-        let __outcome = match __step {
-            my::vendored::resilience::__private::Step::Call(_) => {
-                __resilience
-                    .guard(async {
-                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                            Result<String, ApiError>,
-                        > {
-                            return __ret;
-                        }
-                        client().send(prompt).await
-                    })
-                    .await
+        match { __flow } {
+            my::vendored::resilience::__private::Flow::Call(_) => {}
+            my::vendored::resilience::__private::Flow::Done(__result) => break __result,
+            my::vendored::resilience::__private::Flow::Wait => {
+                __flow = __resilience.wait().await;
+                continue;
             }
-            my::vendored::resilience::__private::Step::Done(__result) => break __result,
-        };
-        __step = __resilience.next(__outcome).await;
+        }
+        let __outcome = __resilience
+            .guard(async {
+                if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                    Result<String, ApiError>,
+                > {
+                    return __ret;
+                }
+                client().send(prompt).await
+            })
+            .await;
+        __flow = __resilience.leave(__outcome);
     }
 }
 #[my::vendored::resilience::circuit(__resilience_expanded)]

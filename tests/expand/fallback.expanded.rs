@@ -7,10 +7,18 @@ async fn gpt4(prompt: &str, max_tokens: u32) -> Result<String, ApiError> {
             &["gpt35", "local::llm"],
             |__error| ::core::matches!(__error, ApiError::Network),
         );
-    let mut __step = __resilience.start().await;
+    let mut __flow = __resilience.enter();
     loop {
-        let __outcome = match __step {
-            ::resilience::__private::Step::Call(0) => {
+        let __call = match { __flow } {
+            ::resilience::__private::Flow::Call(__call) => __call,
+            ::resilience::__private::Flow::Done(__result) => break __result,
+            ::resilience::__private::Flow::Wait => {
+                __flow = __resilience.wait().await;
+                continue;
+            }
+        };
+        let __outcome = match __call {
+            0 => {
                 __resilience
                     .guard(async {
                         if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
@@ -22,14 +30,9 @@ async fn gpt4(prompt: &str, max_tokens: u32) -> Result<String, ApiError> {
                     })
                     .await
             }
-            ::resilience::__private::Step::Call(1) => {
-                __resilience.guard(gpt35(prompt, max_tokens)).await
-            }
-            ::resilience::__private::Step::Call(_) => {
-                __resilience.guard(local::llm(prompt, max_tokens)).await
-            }
-            ::resilience::__private::Step::Done(__result) => break __result,
+            1 => __resilience.guard(gpt35(prompt, max_tokens)).await,
+            _ => __resilience.guard(local::llm(prompt, max_tokens)).await,
         };
-        __step = __resilience.next(__outcome).await;
+        __flow = __resilience.leave(__outcome);
     }
 }

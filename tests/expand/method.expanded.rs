@@ -17,25 +17,28 @@ impl Client {
                 ::core::option::Option::Some(ApiError::retry_after),
             )
             .circuit(&BREAKER, |_| true);
-        let mut __step = __resilience.start().await;
+        let mut __flow = __resilience.enter();
         loop {
-            let __outcome = match __step {
-                ::resilience::__private::Step::Call(_) => {
-                    __resilience
-                        .guard(async {
-                            if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                                Result<String, ApiError>,
-                            > {
-                                return __ret;
-                            }
-                            self.requests += 1;
-                            self.http.send(prompt).await
-                        })
-                        .await
+            match { __flow } {
+                ::resilience::__private::Flow::Call(_) => {}
+                ::resilience::__private::Flow::Done(__result) => break __result,
+                ::resilience::__private::Flow::Wait => {
+                    __flow = __resilience.wait().await;
+                    continue;
                 }
-                ::resilience::__private::Step::Done(__result) => break __result,
-            };
-            __step = __resilience.next(__outcome).await;
+            }
+            let __outcome = __resilience
+                .guard(async {
+                    if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
+                        Result<String, ApiError>,
+                    > {
+                        return __ret;
+                    }
+                    self.requests += 1;
+                    self.http.send(prompt).await
+                })
+                .await;
+            __flow = __resilience.leave(__outcome);
         }
     }
 }

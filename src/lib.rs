@@ -61,7 +61,8 @@
 //!
 //! `cargo expand` shows a short, absolute-path call into the runtime: a
 //! [`pipeline`](pipeline::pipeline) with one layer per attribute, and a loop that
-//! awaits your body inline and asks the pipeline what to do next.
+//! awaits your body inline and asks the pipeline what to do next (`enter` before the
+//! first call, `leave` with each outcome, `wait` only when a retry must sleep).
 //!
 //! ```
 //! # use resilience::{CircuitOpen, TimedOut};
@@ -78,15 +79,20 @@
 //!         |error| matches!(error, ApiError::Network),
 //!         None,
 //!     );
-//!     let mut step = pipeline.start().await;
+//!     let mut flow = pipeline.enter();
 //!     loop {
-//!         let outcome = match step {
-//!             resilience::pipeline::Step::Call(_) => pipeline.guard(async {
-//!                 Ok(format!("answer to {prompt}")) // the body, unchanged
-//!             }).await,
-//!             resilience::pipeline::Step::Done(result) => break result,
-//!         };
-//!         step = pipeline.next(outcome).await;
+//!         match { flow } {
+//!             resilience::pipeline::Flow::Call(_) => {}
+//!             resilience::pipeline::Flow::Done(result) => break result,
+//!             resilience::pipeline::Flow::Wait => {
+//!                 flow = pipeline.wait().await; // the retry delay
+//!                 continue;
+//!             }
+//!         }
+//!         let outcome = pipeline.guard(async {
+//!             Ok(format!("answer to {prompt}")) // the body, unchanged
+//!         }).await;
+//!         flow = pipeline.leave(outcome);
 //!     }
 //! }
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {

@@ -69,7 +69,7 @@ fn retry_number() -> impl Strategy<Value = u32> {
 }
 
 prop_compose! {
-    /// Any valid backoff: `base <= max` by construction, `base` at most 584 years.
+    /// Any valid backoff: `base <= max` by construction.
     fn backoff()(
         kind in prop::sample::select(&KINDS[..]),
         jitter in prop::sample::select(&JITTERS[..]),
@@ -78,9 +78,6 @@ prop_compose! {
         factor in factor(),
     ) -> Backoff {
         let (base, max) = if a <= b { (a, b) } else { (b, a) };
-        // Bases above 584 years are left out: see `an_exponential_base_above_584_years_
-        // never_shrinks`, a known bug.
-        let base = base.min(U64_NANOS);
         let builder = match kind {
             BackoffKind::Exponential => Backoff::exponential(),
             BackoffKind::Fixed => Backoff::fixed(),
@@ -231,14 +228,10 @@ fn the_last_retry_number_saturates() {
     assert_eq!(b.delay(1), Duration::from_secs(1));
 }
 
-/// Known bug, left to the owner of `backoff` (reported, not fixed here): the exponential
-/// float path converts with `as u64` nanoseconds, which saturates at 584 years, so a
-/// `base` above that makes every later delay *shorter* than the first one (the schedule
-/// shrinks, and drops below `base`). Nobody waits 584 years, but the documented bounds
-/// say `d(n) >= base` and non-decreasing. Un-ignore when fixed, and drop the cap on
-/// `base` in the `backoff()` strategy.
+/// Regression (fixed): the exponential float path converted with `as u64` nanoseconds,
+/// which saturates at 584 years, so a `base` above that made every later delay *shorter*
+/// than the first one (the schedule shrank, and dropped below `base`).
 #[test]
-#[ignore = "known bug in backoff: an exponential base above 584 years shrinks"]
 fn an_exponential_base_above_584_years_never_shrinks() {
     let b = Backoff::exponential()
         .base(U64_NANOS + Duration::from_nanos(1))
@@ -253,4 +246,30 @@ fn an_exponential_base_above_584_years_never_shrinks() {
         b.delay(2),
         b.delay(1)
     );
+}
+
+/// Above 584 years the exponential schedule keeps growing and saturates at the cap,
+/// `Duration::MAX` included, never above it.
+#[test]
+fn an_exponential_schedule_above_584_years_grows_to_the_cap() {
+    let base = U64_NANOS + Duration::from_secs(1);
+    for max in [base * 3, Duration::MAX] {
+        let b = Backoff::exponential()
+            .base(base)
+            .factor(2.0)
+            .max(max)
+            .jitter(Jitter::None)
+            .build()
+            .unwrap();
+        assert_eq!(b.delay(1), base);
+        let two = b.delay(2);
+        assert!(two > base && two <= max, "{two:?}");
+        let diff = two.abs_diff(base * 2);
+        assert!(diff < Duration::from_secs(1), "{two:?} vs {:?}", base * 2);
+        let three = b.delay(3);
+        assert!(three >= two && three <= max, "{three:?}");
+        assert!(three == max || three.abs_diff(base * 4) < Duration::from_secs(1));
+        assert_eq!(b.delay(1_000), max);
+        assert_eq!(b.delay(u32::MAX), max);
+    }
 }

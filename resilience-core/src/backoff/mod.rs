@@ -324,8 +324,9 @@ impl Backoff {
         // Nanoseconds as f64: integers below 2^53 are exact, so 1s * 2^k stays exact.
         let nanos = self.base.as_nanos() as f64 * multiplier;
         if nanos < self.max.as_nanos() as f64 {
-            // `as` saturates; the caller caps at `max` again after rounding.
-            Duration::from_nanos(nanos.round() as u64)
+            // Rounding `base` to an f64 may lose a little; never go below `base`. The
+            // caller caps at `max` again after rounding.
+            nanos_to_duration(nanos).max(self.base)
         } else {
             self.max
         }
@@ -381,6 +382,20 @@ impl Backoff {
     /// ```
     pub const fn iter_seeded(&self, seed: u64) -> Delays {
         Delays::new(*self, Some(seed))
+    }
+}
+
+/// Whole nanoseconds (rounded) as a [`Duration`], saturating at [`Duration::MAX`].
+///
+/// Goes through `u128`, not `u64`: a `u64` of nanoseconds saturates at 584 years, far
+/// below `Duration::MAX`, and would make a schedule above that shrink.
+fn nanos_to_duration(nanos: f64) -> Duration {
+    // `as` saturates (and maps NaN to 0); f64::MAX is below u128::MAX only by rounding.
+    let nanos = nanos.round() as u128;
+    let secs = nanos / 1_000_000_000;
+    match u64::try_from(secs) {
+        Ok(secs) => Duration::new(secs, (nanos % 1_000_000_000) as u32),
+        Err(_) => Duration::MAX,
     }
 }
 

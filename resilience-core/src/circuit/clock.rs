@@ -44,11 +44,16 @@ pub(crate) fn now_nanos() -> u64 {
 }
 
 /// `instant` on the scale where `epoch` is [`BIAS`], saturating at both ends.
+///
+/// One subtraction in the usual case (`instant` at or after the epoch); the other
+/// direction only when that one fails.
 #[cfg(not(loom))]
+#[inline]
 fn nanos_at(instant: Instant, epoch: Instant) -> u64 {
-    let after = saturating_nanos(instant.saturating_duration_since(epoch));
-    let before = saturating_nanos(epoch.saturating_duration_since(instant));
-    BIAS.saturating_add(after).saturating_sub(before)
+    match instant.checked_duration_since(epoch) {
+        Some(after) => BIAS.saturating_add(saturating_nanos(after)),
+        None => BIAS.saturating_sub(saturating_nanos(epoch.saturating_duration_since(instant))),
+    }
 }
 
 /// A duration in whole nanoseconds, `u64::MAX` (about 584 years) when it does not fit.

@@ -259,7 +259,7 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
     let layers = stack.iter().map(|layer| layer_call(layer, sig, &private));
 
     // Mixed-site names: the user's body cannot see them, nor they the body's names.
-    let pipeline = Ident::new("__resilience", Span::mixed_site());
+    let pipeline = hidden("__resilience");
 
     // Spanned on the return type: a function that does not return a `Result` is
     // refused there, once, by the `IsResult` bound of `pipeline`.
@@ -279,7 +279,7 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
         // type: it fixes the block's output, so a body of the wrong type is reported
         // inside the body, and `?` knows what to convert into.
         let ret = generated(quote!(#ret));
-        let never = Ident::new("__ret", Span::mixed_site());
+        let never = hidden("__ret");
         let statements = match body.clone().into_iter().next() {
             Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
             _ => body.clone(),
@@ -318,6 +318,23 @@ fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
     }
 }
 
+/// A local of the expansion: mixed-site, so the user's body cannot see it and it cannot
+/// shadow anything the body names.
+fn hidden(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// The pattern of call `index` among `0..=last`: the body is `0`, agent k is `k`, and the
+/// last one is `_` so the `match` needs no unreachable arm.
+fn call_pattern(index: usize, last: usize) -> TokenStream {
+    if index == last {
+        quote!(_)
+    } else {
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
+        quote!(#index)
+    }
+}
+
 /// An `async fn`'s driver: the synchronous protocol (`enter`, `leave`, and `wait` only
 /// when a retry sleeps), so that nothing awaited carries the result.
 fn synchronous(
@@ -326,11 +343,11 @@ fn synchronous(
     calls: Vec<TokenStream>,
     repeats: bool,
 ) -> TokenStream {
-    let pipeline = Ident::new("__resilience", Span::mixed_site());
-    let flow = Ident::new("__flow", Span::mixed_site());
-    let which = Ident::new("__call", Span::mixed_site());
-    let outcome = Ident::new("__outcome", Span::mixed_site());
-    let result = Ident::new("__result", Span::mixed_site());
+    let pipeline = hidden("__resilience");
+    let flow = hidden("__flow");
+    let which = hidden("__call");
+    let outcome = hidden("__outcome");
+    let result = hidden("__result");
 
     if !repeats {
         // At most one call: straight-line code, so the body may consume its arguments.
@@ -351,12 +368,7 @@ fn synchronous(
     } else {
         let last = calls.len() - 1;
         let arms = calls.iter().enumerate().map(|(index, call)| {
-            let pattern = if index == last {
-                quote!(_)
-            } else {
-                let index = proc_macro2::Literal::usize_unsuffixed(index);
-                quote!(#index)
-            };
+            let pattern = call_pattern(index, last);
             quote!(#pattern => #call,)
         });
         (
@@ -395,10 +407,10 @@ fn blocking(
     calls: Vec<TokenStream>,
     repeats: bool,
 ) -> TokenStream {
-    let pipeline = Ident::new("__resilience", Span::mixed_site());
-    let step = Ident::new("__step", Span::mixed_site());
-    let outcome = Ident::new("__outcome", Span::mixed_site());
-    let result = Ident::new("__result", Span::mixed_site());
+    let pipeline = hidden("__resilience");
+    let step = hidden("__step");
+    let outcome = hidden("__outcome");
+    let result = hidden("__result");
 
     if !repeats {
         // At most one call: straight-line code, so the body may consume its arguments.
@@ -417,12 +429,7 @@ fn blocking(
 
     let last = calls.len() - 1;
     let arms = calls.iter().enumerate().map(|(index, call)| {
-        let pattern = if index == last {
-            quote!(_)
-        } else {
-            let index = proc_macro2::Literal::usize_unsuffixed(index);
-            quote!(#index)
-        };
+        let pattern = call_pattern(index, last);
         quote!(#private::Step::Call(#pattern) => #call,)
     });
     quote! {
@@ -495,7 +502,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                 Some(read) => quote!(::core::option::Option::Some(#read)),
                 None => quote!(::core::option::Option::None),
             };
-            let policy_name = Ident::new("POLICY", Span::mixed_site());
+            let policy_name = hidden("POLICY");
             quote! {
                 {
                     static #policy_name: #private::RetryPolicy = #private::ConfigError::unwrap_const(
@@ -535,7 +542,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
                         let n = proc_macro2::Literal::u32_unsuffixed(*n);
                         config.push(quote!(.probes(#n)));
                     }
-                    let breaker_name = Ident::new("BREAKER", Span::mixed_site());
+                    let breaker_name = hidden("BREAKER");
                     quote! {
                         {
                             static #breaker_name: #private::CircuitBreaker = #private::breaker(
@@ -574,7 +581,7 @@ fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> Tok
 
 /// The `fn(&E) -> bool` that picks the errors a layer acts on.
 fn filter(args: &LayerArgs) -> TokenStream {
-    let error = Ident::new("__error", Span::mixed_site());
+    let error = hidden("__error");
     match args.common.filter.get() {
         Some(Filter::On(pat)) => quote!(|#error| ::core::matches!(#error, #pat)),
         Some(Filter::When(expr)) => quote!(#expr),

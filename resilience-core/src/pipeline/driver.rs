@@ -498,8 +498,9 @@ where
 /// # use resilience_core::pipeline::{pipeline, Step};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let mut p = pipeline::<Result<u8, ()>>();
-/// let next = p.start();
-/// assert!(matches!(next.await, Step::Call(0)));
+/// assert!(matches!(p.start().await, Step::Call(0)));
+/// let next = p.next(Ok(5).into());
+/// assert!(matches!(next.await, Step::Done(Ok(5))));
 /// # });
 /// ```
 #[must_use = "futures do nothing unless polled"]

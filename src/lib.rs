@@ -60,9 +60,10 @@
 //! # What the expansion looks like
 //!
 //! `cargo expand` shows a short, absolute-path call into the runtime: a
-//! [`pipeline`](pipeline::pipeline) with one layer per attribute, and a loop that
-//! awaits your body inline and asks the pipeline what to do next (`enter` before the
-//! first call, `leave` with each outcome, `wait` only when a retry must sleep).
+//! [`pipeline`](pipeline::pipeline) with one layer per attribute, outermost first, and a
+//! loop that awaits your body inline and asks the pipeline what to do next (`enter`
+//! before the first call, `leave` with each outcome, `wait` only when a layer waits,
+//! such as a retry's delay).
 //!
 //! ```
 //! # use resilience::{CircuitOpen, TimedOut};
@@ -78,7 +79,8 @@
 //!         },
 //!         |error| matches!(error, ApiError::Network),
 //!         None,
-//!     );
+//!     )
+//!     .build();
 //!     let mut flow = pipeline.enter();
 //!     loop {
 //!         match { flow } {
@@ -156,7 +158,7 @@ pub mod __private {
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
-    pub use resilience_core::pipeline::{Flow, Outcome, Step, pipeline};
+    pub use resilience_core::pipeline::{Flow, Outcome, pipeline};
     pub use resilience_core::retry::RetryPolicy;
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not

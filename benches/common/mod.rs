@@ -127,107 +127,6 @@ pub async fn ours_shared(x: u64) -> Result<u64, Error> {
     Ok(op(x))
 }
 
-// ===== ours, with the expansion proposed for the macros =====
-//
-// What `#[retry]`, `#[circuit]`, `#[timeout]` and the stack would expand to with the
-// synchronous protocol (`Pipeline::enter` / `leave` / `wait`, `Flow`) instead of
-// awaiting `start()` and `next()`: same runtime, same layers, written out by hand here
-// until the macros emit it. See BENCHMARKS.md.
-
-use resilience::__private::breaker;
-use resilience::pipeline::{Flow, pipeline};
-use resilience::retry::RetryPolicy;
-use resilience::{CircuitBreaker, ConfigError};
-
-/// The loop of a stack that may call its body more than once.
-macro_rules! proposed_loop {
-    ($pipeline:ident, $body:block) => {{
-        let mut flow = $pipeline.enter();
-        loop {
-            match { flow } {
-                Flow::Call(_) => {}
-                Flow::Done(result) => break result,
-                Flow::Wait => {
-                    flow = $pipeline.wait().await;
-                    continue;
-                }
-            }
-            let outcome = $pipeline.guard(async $body).await;
-            flow = $pipeline.leave(outcome);
-        }
-    }};
-}
-
-/// A stack that calls its body at most once.
-macro_rules! proposed_once {
-    ($pipeline:ident, $body:block) => {{
-        if let Flow::Done(result) = $pipeline.enter() {
-            return result;
-        }
-        let outcome = $pipeline.guard(async $body).await;
-        $pipeline.finish(outcome)
-    }};
-}
-
-macro_rules! policy {
-    () => {{
-        static POLICY: RetryPolicy = ConfigError::unwrap_const(RetryPolicy::builder().build());
-        &POLICY
-    }};
-}
-
-macro_rules! breaker {
-    ($name:literal, $threshold:literal, $recovery:expr) => {{
-        static BREAKER: CircuitBreaker = breaker(
-            CircuitBreaker::builder()
-                .name($name)
-                .threshold($threshold)
-                .recovery($recovery)
-                .build(),
-        );
-        BREAKER.register()
-    }};
-}
-
-pub async fn proposed_retry(x: u64) -> Result<u64, Error> {
-    let mut p = pipeline::<Result<u64, Error>>().retry(policy!(), |_| true, None);
-    proposed_loop!(p, { Ok(op(x)) })
-}
-
-pub async fn proposed_circuit(x: u64) -> Result<u64, Error> {
-    let mut p = pipeline::<Result<u64, Error>>()
-        .circuit(breaker!("proposed_circuit", 3, THIRTY_SECONDS), |_| true);
-    proposed_once!(p, {
-        if x % 10 == 9 {
-            Err(Error::Fail)
-        } else {
-            Ok(op(x))
-        }
-    })
-}
-
-pub async fn proposed_open(x: u64) -> Result<u64, Error> {
-    let mut p =
-        pipeline::<Result<u64, Error>>().circuit(breaker!("proposed_open", 1, ONE_HOUR), |_| true);
-    proposed_once!(p, {
-        black_box(x);
-        Err(Error::Fail)
-    })
-}
-
-pub async fn proposed_timeout(x: u64) -> Result<u64, Error> {
-    let mut p = pipeline::<Result<u64, Error>>().timeout(TEN_SECONDS);
-    proposed_once!(p, { Ok(op(x)) })
-}
-
-pub async fn proposed_stack(x: u64) -> Result<u64, Error> {
-    let mut p = pipeline::<Result<u64, Error>>()
-        .circuit(breaker!("proposed_stack", 3, THIRTY_SECONDS), |_| true)
-        .retry(policy!(), |_| true, None)
-        .timeout(TEN_SECONDS);
-    proposed_loop!(p, { Ok(op(x)) })
-}
-
 // ===== peers =====
 
 fn backon_policy() -> backon::ExponentialBuilder {
@@ -370,12 +269,6 @@ const CASES: &[Case] = &[
     },
     Case {
         group: "retry",
-        name: "proposed",
-        run: |n| calls!(n, |x| proposed_retry(x)),
-        bytes: || size_of_val(&proposed_retry(0)),
-    },
-    Case {
-        group: "retry",
         name: "backon",
         run: |n| calls!(n, |x| backon_retry(x)),
         bytes: || size_of_val(&backon_retry(0)),
@@ -392,12 +285,6 @@ const CASES: &[Case] = &[
         name: "ours",
         run: |n| calls!(n, |x| ours_circuit(x)),
         bytes: || size_of_val(&ours_circuit(0)),
-    },
-    Case {
-        group: "circuit_closed",
-        name: "proposed",
-        run: |n| calls!(n, |x| proposed_circuit(x)),
-        bytes: || size_of_val(&proposed_circuit(0)),
     },
     Case {
         group: "circuit_closed",
@@ -430,12 +317,6 @@ const CASES: &[Case] = &[
     },
     Case {
         group: "circuit_open",
-        name: "proposed",
-        run: |n| calls!(n, |x| proposed_open(x)),
-        bytes: || size_of_val(&proposed_open(0)),
-    },
-    Case {
-        group: "circuit_open",
         name: "failsafe",
         run: |n| {
             use failsafe::futures::CircuitBreaker;
@@ -465,12 +346,6 @@ const CASES: &[Case] = &[
     },
     Case {
         group: "timeout",
-        name: "proposed",
-        run: |n| calls!(n, |x| proposed_timeout(x)),
-        bytes: || size_of_val(&proposed_timeout(0)),
-    },
-    Case {
-        group: "timeout",
         name: "tokio",
         run: |n| calls!(n, |x| tokio::time::timeout(TEN_SECONDS, bare(x))),
         bytes: || size_of_val(&tokio::time::timeout(TEN_SECONDS, bare(0))),
@@ -481,12 +356,6 @@ const CASES: &[Case] = &[
         name: "ours",
         run: |n| calls!(n, |x| ours_stack(x)),
         bytes: || size_of_val(&ours_stack(0)),
-    },
-    Case {
-        group: "stack",
-        name: "proposed",
-        run: |n| calls!(n, |x| proposed_stack(x)),
-        bytes: || size_of_val(&proposed_stack(0)),
     },
     Case {
         group: "stack",

@@ -20,7 +20,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use resilience_core::TimedOut;
 use resilience_core::backoff::{Backoff, BackoffKind, Jitter};
-use resilience_core::pipeline::{Step, pipeline};
+use resilience_core::pipeline::{Flow, pipeline};
 use resilience_core::retry::{Retry, RetryPolicy};
 use tokio::time::Instant;
 
@@ -267,18 +267,21 @@ proptest! {
         let trace = RefCell::new(Trace::default());
         let (result, total) = paused_runtime().block_on(async {
             let origin = Instant::now();
-            let mut p = pipeline::<Result<usize, ApiError>>().retry(
-                &policy,
-                retryable,
-                Some(server_delay),
-            );
-            let mut step = p.start().await;
+            let mut p = pipeline::<Result<usize, ApiError>>()
+                .retry(&policy, retryable, Some(server_delay))
+                .build();
+            let mut flow = p.enter();
             let result = loop {
-                let outcome = match step {
-                    Step::Call(_) => p.guard(scripted(&script, &trace, origin)).await,
-                    Step::Done(result) => break result,
-                };
-                step = p.next(outcome).await;
+                match flow {
+                    Flow::Call(_) => {}
+                    Flow::Done(result) => break result,
+                    Flow::Wait => {
+                        flow = p.wait().await;
+                        continue;
+                    }
+                }
+                let outcome = p.guard(scripted(&script, &trace, origin)).await;
+                flow = p.leave(outcome);
             };
             (result, origin.elapsed())
         });
@@ -299,14 +302,19 @@ proptest! {
             // The layer order is part of a pipeline's type: one driver per order.
             macro_rules! drive {
                 ($pipeline:expr) => {{
-                    let mut p = $pipeline;
-                    let mut step = p.start().await;
+                    let mut p = $pipeline.build();
+                    let mut flow = p.enter();
                     loop {
-                        let outcome = match step {
-                            Step::Call(_) => p.guard(scripted(&script, &trace, origin)).await,
-                            Step::Done(result) => break result,
-                        };
-                        step = p.next(outcome).await;
+                        match flow {
+                            Flow::Call(_) => {}
+                            Flow::Done(result) => break result,
+                            Flow::Wait => {
+                                flow = p.wait().await;
+                                continue;
+                            }
+                        }
+                        let outcome = p.guard(scripted(&script, &trace, origin)).await;
+                        flow = p.leave(outcome);
                     }
                 }};
             }

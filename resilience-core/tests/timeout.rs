@@ -139,6 +139,19 @@ async fn deadline_is_known_after_the_first_pending_poll() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn work_before_the_first_pending_counts_against_the_deadline() {
+    // 300ms pass inside the first poll (as synchronous work would), then 400ms more.
+    let start = Instant::now();
+    let call = timeout(Duration::from_millis(500), async {
+        advance(Duration::from_millis(300)).await;
+        sleep(Duration::from_millis(400)).await;
+    });
+    let err = call.await.unwrap_err();
+    assert_eq!(err.deadline(), start + Duration::from_millis(500));
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
+}
+
+#[tokio::test(start_paused = true)]
 async fn timeout_at_uses_the_given_deadline_even_if_polled_late() {
     let start = Instant::now();
     let deadline = start + 5 * SEC;
@@ -173,13 +186,15 @@ async fn an_unrepresentable_deadline_never_times_out() {
 }
 
 /// No runtime at all: building a tokio timer here would panic ("must be called from the
-/// context of a Tokio runtime"), and `Instant::now()` is only ever read right before building
-/// it. So a ready inner future provably reads no clock and builds no timer.
+/// context of a Tokio runtime"). So a ready inner future provably builds no timer. (It
+/// reads the clock: the deadline counts from the first poll, as tokio's does.)
 #[test]
-fn a_ready_future_builds_no_timer_and_reads_no_clock() {
+fn a_ready_future_builds_no_timer() {
+    let before = Instant::now();
     let mut call = pin!(timeout(SEC, ready(5)));
     assert_eq!(poll_once(call.as_mut()), Poll::Ready(Ok(5)));
-    assert_eq!(call.deadline(), None);
+    let deadline = call.deadline().expect("the first poll fixed the deadline");
+    assert!(deadline >= before + SEC && deadline <= Instant::now() + SEC);
 
     // The same on a runtime whose time driver is disabled.
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -1,4 +1,4 @@
-//! Writes the pipeline that replaces a function's body.
+//! From one function and its stack of attributes to the function with its new body.
 //!
 //! Input:
 //!
@@ -15,7 +15,8 @@
 //! async fn gpt4(prompt: &str) -> Result<String, ApiError> {
 //!     let mut __resilience = P::pipeline::<Result<String, ApiError>>()
 //!         .fallback(&["gpt35"], |_| true)
-//!         .retry({ static POLICY: P::RetryPolicy = ...; &POLICY }, |_| true, None);
+//!         .retry({ static POLICY: P::RetryPolicy = ...; &POLICY }, |_| true, None)
+//!         .build();
 //!     let mut __flow = __resilience.enter();
 //!     loop {
 //!         let __call = match { __flow } {
@@ -38,32 +39,26 @@
 //! }
 //! ```
 //!
-//! The body is awaited inline, not passed as a closure: see the runtime's `pipeline`
-//! module docs for why. It uses the runtime's synchronous protocol (`enter`, `leave`,
-//! and `wait` only for a retry's sleep), so no awaited future carries the result. A
-//! stack without `#[retry]` or `#[fallback]` calls its body at most once, so it gets
-//! straight-line code (`enter`, one call, `finish`) and its body may consume its
-//! arguments. A blocking function keeps `start_blocking`/`next_blocking`; its body
-//! runs as `(|| -> R { BODY })()`, so that its `return` and `?` end one call, not the
-//! function.
-//!
-//! Generated locals are `Span::mixed_site()` (invisible to the body); runtime paths are
-//! absolute; no lint is allowed anywhere: `tests/hygiene.rs` compiles all of it under
+//! Each attribute adds its builder call (its module's [`Attribute::layer`]); the loop
+//! that drives them is the same for every stack (`drive`). Generated locals are
+//! `Span::mixed_site()` (invisible to the body); runtime paths are absolute; no lint is
+//! allowed anywhere: `tests/hygiene.rs` compiles all of it under
 //! `deny(unused_qualifications, clippy::pedantic)`.
+//!
+//! [`Attribute::layer`]: crate::attribute::Attribute::layer
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
-use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use syn::{ReturnType, Type};
 
-use crate::args::{Filter, LayerArgs, Specific};
+use crate::attribute::{Parsed, Spec};
+use crate::drive;
 use crate::errors::Errors;
 use crate::item::{Function, Item};
-use crate::stack::{self, Kind, Layer};
+use crate::stack;
 
-/// The entry point shared by the four attributes.
-pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+/// The entry point shared by every attribute.
+pub(crate) fn attribute(spec: &'static Spec, args: TokenStream, item: TokenStream) -> TokenStream {
     if is_expanded_marker(&args) {
         return item;
     }
@@ -73,8 +68,8 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         Err(_) => return item,
     };
     let mut errors = Errors::default();
-    let stack = stack::gather(kind, args, &mut attrs, &mut errors);
-    let mut function = match Function::parse(kind, attrs, rest.clone()) {
+    let stack = stack::gather(spec, args, &mut attrs, &mut errors);
+    let mut function = match Function::parse(spec, attrs, rest.clone()) {
         Ok(function) => function,
         Err((attrs, error)) => {
             // Not a function with a body: emit the item as written (minus our
@@ -109,8 +104,10 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         .into_iter()
         .next()
         .map_or_else(Span::call_site, |t| t.span());
-    let mut body =
-        proc_macro2::Group::new(proc_macro2::Delimiter::Brace, pipeline(&function, &stack));
+    let mut body = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        drive::body(&function, &stack),
+    );
     body.set_span(braces);
     let Function {
         attrs, vis, sig, ..
@@ -160,13 +157,16 @@ fn is_expanded_marker(args: &TokenStream) -> bool {
 }
 
 /// What the attributes need of the function itself.
-fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
+fn check_signature(function: &Function, stack: &[Parsed], errors: &mut Errors) {
     let sig = &function.sig;
-    let names = stack
-        .iter()
-        .map(|l| format!("`#[{}]`", l.kind.name()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut names: Vec<String> = Vec::new();
+    for layer in stack {
+        let name = format!("`#[{}]`", layer.spec.name);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let names = names.join(", ");
     match &sig.output {
         ReturnType::Default => errors.at(
             sig.paren_token.span.close(),
@@ -187,25 +187,12 @@ fn check_signature(function: &Function, stack: &[Layer], errors: &mut Errors) {
             format!("{names} cannot go on a `const fn`: retries, breakers and deadlines happen at run time; remove `const`"),
         );
     }
-    if sig.asyncness.is_none() {
-        if let Some(layer) = stack.iter().find(|l| l.kind == Kind::Timeout) {
-            let _ = layer;
-            errors.spanned(
-                sig.fn_token,
-                "`#[timeout]` needs an `async fn`: a blocking call cannot be interrupted; make the function `async` or drop `#[timeout]`",
-            );
-        }
-    }
-    if stack.iter().any(|l| l.kind == Kind::Fallback) {
-        for input in &sig.inputs {
-            if let FnArg::Typed(typed) = input {
-                if !matches!(&*typed.pat, Pat::Ident(_)) {
-                    errors.spanned(
-                        &typed.pat,
-                        "`#[fallback]` passes the arguments on to its agents by name; bind this parameter to a name (`arg: Type`) and destructure it in the body",
-                    );
-                }
-            }
+    // One check per attribute, however often it appears.
+    let mut checked: Vec<&str> = Vec::new();
+    for layer in stack {
+        if !checked.contains(&layer.spec.name) {
+            checked.push(layer.spec.name);
+            layer.attribute.check(sig, errors);
         }
     }
 }
@@ -238,409 +225,44 @@ fn surely_not_result(ty: &Type) -> Option<String> {
     Some(format!("{what}; return `Result<_, YourError>`"))
 }
 
-/// The statements that replace the body.
-fn pipeline(function: &Function, stack: &[Layer]) -> TokenStream {
-    // The user's `crate = path`, made to look generated (same resolution, located where
-    // it was written) so lints such as `unused_qualifications` leave it alone.
-    let krate = stack
-        .iter()
-        .find_map(|l| l.args.crate_path().map(|path| generated(quote!(#path))))
-        .unwrap_or_else(|| quote!(::resilience));
-    let private = quote!(#krate::__private);
-    let sig = &function.sig;
-    let body = &function.body;
-    let is_async = sig.asyncness.is_some();
-
-    let mut ret = match &sig.output {
-        ReturnType::Type(_, ty) => (**ty).clone(),
-        ReturnType::Default => syn::parse_quote!(()),
-    };
-    EraseImplTrait.visit_type_mut(&mut ret);
-    let layers = stack.iter().map(|layer| layer_call(layer, sig, &private));
-
-    // Mixed-site names: the user's body cannot see them, nor they the body's names.
-    let pipeline = hidden("__resilience");
-
-    // Spanned on the return type: a function that does not return a `Result` is
-    // refused there, once, by the `IsResult` bound of `pipeline`.
-    let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
-    let build = quote! {
-        let mut #pipeline = #start #(#layers)*;
-    };
-    let call = |call: TokenStream| {
-        if is_async {
-            quote!(#pipeline.guard(#call).await)
-        } else {
-            call
-        }
-    };
-    let primary = if is_async {
-        // A branch that never runs (async-trait's) returns a value of the declared
-        // type: it fixes the block's output, so a body of the wrong type is reported
-        // inside the body, and `?` knows what to convert into.
-        let ret = generated(quote!(#ret));
-        let never = hidden("__ret");
-        let statements = match body.clone().into_iter().next() {
-            Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
-            _ => body.clone(),
-        };
-        call(quote!(async {
-            if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
-                return #never;
-            }
-            #statements
-        }))
-    } else {
-        // A closure, so that `return` and `?` in the body end this call only; its
-        // return type written out, so that `?` knows what to convert into.
-        let ret = generated(quote!(#ret));
-        quote!((|| -> #ret #body)())
-    };
-
-    let agents: &[Path] = stack
-        .iter()
-        .find_map(|l| match &l.args.specific {
-            Specific::Fallback(f) => f.agents.get().map(Vec::as_slice),
-            _ => None,
-        })
-        .unwrap_or(&[]);
-    let repeats = stack
-        .iter()
-        .any(|l| matches!(l.kind, Kind::Retry | Kind::Fallback));
-
-    let calls: Vec<TokenStream> = std::iter::once(primary)
-        .chain(agents.iter().map(|agent| call(agent_call(agent, sig))))
-        .collect();
-    if is_async {
-        synchronous(&build, &private, calls, repeats)
-    } else {
-        blocking(&build, &private, calls, repeats)
-    }
-}
-
 /// A local of the expansion: mixed-site, so the user's body cannot see it and it cannot
 /// shadow anything the body names.
-fn hidden(name: &str) -> Ident {
+pub(crate) fn hidden(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
-/// The pattern of call `index` among `0..=last`: the body is `0`, agent k is `k`, and the
-/// last one is `_` so the `match` needs no unreachable arm.
-fn call_pattern(index: usize, last: usize) -> TokenStream {
-    if index == last {
-        quote!(_)
-    } else {
-        let index = proc_macro2::Literal::usize_unsuffixed(index);
-        quote!(#index)
-    }
+/// `tokens` as if the macro wrote them: hygiene of the call site, so they resolve as
+/// the user's would, but marked as coming from this expansion (lints skip them), each
+/// token still located where the user wrote it.
+pub(crate) fn generated(tokens: TokenStream) -> TokenStream {
+    respan(tokens, &|span| Span::call_site().located_at(span))
 }
 
-/// An `async fn`'s driver: the synchronous protocol (`enter`, `leave`, and `wait` only
-/// when a retry sleeps), so that nothing awaited carries the result.
-fn synchronous(
-    build: &TokenStream,
-    private: &TokenStream,
-    calls: Vec<TokenStream>,
-    repeats: bool,
-) -> TokenStream {
-    let pipeline = hidden("__resilience");
-    let flow = hidden("__flow");
-    let which = hidden("__call");
-    let outcome = hidden("__outcome");
-    let result = hidden("__result");
-
-    if !repeats {
-        // At most one call: straight-line code, so the body may consume its arguments.
-        let primary = &calls[0];
-        return quote! {
-            #build
-            if let #private::Flow::Done(#result) = #pipeline.enter() {
-                return #result;
-            }
-            let #outcome = #primary;
-            #pipeline.finish(#outcome)
-        };
-    }
-
-    // `{ __flow }` moves the flow out, so it is not kept across the awaits below.
-    let (call, outcome_expr) = if let [primary] = calls.as_slice() {
-        (quote!(#private::Flow::Call(_) => {}), quote!(#primary))
-    } else {
-        let last = calls.len() - 1;
-        let arms = calls.iter().enumerate().map(|(index, call)| {
-            let pattern = call_pattern(index, last);
-            quote!(#pattern => #call,)
-        });
-        (
-            quote!(#private::Flow::Call(#which) => #which,),
-            quote!(match #which { #(#arms)* }),
-        )
-    };
-    let (bind, semi) = if calls.len() == 1 {
-        (quote!(), quote!())
-    } else {
-        (quote!(let #which =), quote!(;))
-    };
-    quote! {
-        #build
-        let mut #flow = #pipeline.enter();
-        loop {
-            #bind match { #flow } {
-                #call
-                #private::Flow::Done(#result) => break #result,
-                #private::Flow::Wait => {
-                    #flow = #pipeline.wait().await;
-                    continue;
-                }
-            }#semi
-            let #outcome = #outcome_expr;
-            #flow = #pipeline.leave(#outcome);
-        }
-    }
+/// [`generated`], every token located at `at`: an error about them points there.
+pub(crate) fn generated_at(tokens: TokenStream, at: Span) -> TokenStream {
+    respan(tokens, &|_| Span::call_site().located_at(at))
 }
 
-/// A blocking function's driver: the pipeline sleeps in `start_blocking` and
-/// `next_blocking` (the synchronous protocol has no blocking form).
-fn blocking(
-    build: &TokenStream,
-    private: &TokenStream,
-    calls: Vec<TokenStream>,
-    repeats: bool,
-) -> TokenStream {
-    let pipeline = hidden("__resilience");
-    let step = hidden("__step");
-    let outcome = hidden("__outcome");
-    let result = hidden("__result");
-
-    if !repeats {
-        // At most one call: straight-line code, so the body may consume its arguments.
-        let primary = &calls[0];
-        return quote! {
-            #build
-            match #pipeline.start_blocking() {
-                #private::Step::Call(_) => {
-                    let #outcome = #primary;
-                    #pipeline.finish(#private::Outcome::from(#outcome))
-                }
-                #private::Step::Done(#result) => #result,
+fn respan(tokens: TokenStream, span_of: &dyn Fn(Span) -> Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span_of));
+                inner.set_span(span_of(group.span()));
+                token = proc_macro2::TokenTree::Group(inner);
+            } else {
+                token.set_span(span_of(token.span()));
             }
-        };
-    }
-
-    let last = calls.len() - 1;
-    let arms = calls.iter().enumerate().map(|(index, call)| {
-        let pattern = call_pattern(index, last);
-        quote!(#private::Step::Call(#pattern) => #call,)
-    });
-    quote! {
-        #build
-        let mut #step = #pipeline.start_blocking();
-        loop {
-            let #outcome = match #step {
-                #(#arms)*
-                #private::Step::Done(#result) => break #result,
-            };
-            #step = #pipeline.next_blocking(#outcome);
-        }
-    }
-}
-
-/// `.retry(..)`, `.circuit(..)`, `.timeout(..)` or `.fallback(..)`, spanned on the
-/// attribute so a missing `From<CircuitOpen>` is reported there.
-fn layer_call(layer: &Layer, sig: &syn::Signature, private: &TokenStream) -> TokenStream {
-    let method = Ident::new(layer.kind.name(), layer.span);
-    let args = match &layer.args.specific {
-        Specific::Retry(retry) => {
-            let mut backoff = Vec::new();
-            if let Some(base) = retry.base.get() {
-                let d = base.to_tokens();
-                backoff.push(quote!(.base(#d)));
-            }
-            if let Some(factor) = retry.factor.get() {
-                backoff.push(quote!(.factor(#factor)));
-            }
-            if let Some(max) = retry.max.get() {
-                let d = max.to_tokens();
-                backoff.push(quote!(.max(#d)));
-            }
-            if let Some(jitter) = retry.jitter.get() {
-                let variant = match jitter.value().as_str() {
-                    "none" => "None",
-                    "equal" => "Equal",
-                    "decorrelated" => "Decorrelated",
-                    _ => "Full",
-                };
-                let variant = Ident::new(variant, jitter.span());
-                backoff.push(quote!(.jitter(#private::Jitter::#variant)));
-            }
-            let mut policy = Vec::new();
-            if let Some(attempts) = retry.attempts.get() {
-                let attempts = proc_macro2::Literal::u32_unsuffixed(*attempts);
-                policy.push(quote!(.attempts(#attempts)));
-            }
-            if retry.backoff.get().is_some() || !backoff.is_empty() {
-                let shape = match retry.backoff.get().map(syn::LitStr::value).as_deref() {
-                    Some("fixed") => quote!(fixed),
-                    Some("linear") => quote!(linear),
-                    _ => quote!(exponential),
-                };
-                policy.push(quote! {
-                    .backoff(#private::ConfigError::unwrap_const(
-                        #private::Backoff::#shape() #(#backoff)* .build()
-                    ))
-                });
-            }
-            if let Some(seed) = retry.seed.get() {
-                policy.push(quote!(.seed(#seed)));
-            }
-            if let Some(max_elapsed) = retry.max_elapsed.get() {
-                let d = max_elapsed.to_tokens();
-                policy.push(quote!(.max_elapsed(#d)));
-            }
-            let filter = filter(&layer.args);
-            let retry_after = match retry.retry_after.get() {
-                Some(read) => quote!(::core::option::Option::Some(#read)),
-                None => quote!(::core::option::Option::None),
-            };
-            let policy_name = hidden("POLICY");
-            quote! {
-                {
-                    static #policy_name: #private::RetryPolicy = #private::ConfigError::unwrap_const(
-                        #private::RetryPolicy::builder() #(#policy)* .build()
-                    );
-                    &#policy_name
-                },
-                #filter,
-                #retry_after
-            }
-        }
-        Specific::Circuit(circuit) => {
-            let breaker = match circuit.breaker.get() {
-                Some(expr) => quote!(#expr),
-                None => {
-                    let name = match circuit.name.get() {
-                        Some(name) => quote!(#name),
-                        None => {
-                            let ident = sig.ident.to_string();
-                            quote!(::core::concat!(::core::module_path!(), "::", #ident))
-                        }
-                    };
-                    let mut config = vec![quote!(.name(#name))];
-                    if let Some(n) = circuit.threshold.get() {
-                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
-                        config.push(quote!(.threshold(#n)));
-                    }
-                    if let Some(d) = circuit.recovery.get() {
-                        let d = d.to_tokens();
-                        config.push(quote!(.recovery(#d)));
-                    }
-                    if let Some(n) = circuit.success_threshold.get() {
-                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
-                        config.push(quote!(.success_threshold(#n)));
-                    }
-                    if let Some(n) = circuit.probes.get() {
-                        let n = proc_macro2::Literal::u32_unsuffixed(*n);
-                        config.push(quote!(.probes(#n)));
-                    }
-                    let breaker_name = hidden("BREAKER");
-                    quote! {
-                        {
-                            static #breaker_name: #private::CircuitBreaker = #private::breaker(
-                                #private::CircuitBreaker::builder() #(#config)* .build()
-                            );
-                            #breaker_name.register()
-                        }
-                    }
-                }
-            };
-            let filter = filter(&layer.args);
-            quote!(#breaker, #filter)
-        }
-        Specific::Timeout(timeout) => {
-            let after = timeout
-                .after
-                .get()
-                .map(crate::duration::DurationArg::to_tokens)
-                .unwrap_or_default();
-            quote!(#after)
-        }
-        Specific::Fallback(fallback) => {
-            let names = fallback
-                .agents
-                .get()
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .iter()
-                .map(path_name);
-            let filter = filter(&layer.args);
-            quote!(&[#(#names),*], #filter)
-        }
-    };
-    quote_spanned!(layer.span=> .#method(#args))
-}
-
-/// The `fn(&E) -> bool` that picks the errors a layer acts on.
-fn filter(args: &LayerArgs) -> TokenStream {
-    let error = hidden("__error");
-    match args.common.filter.get() {
-        Some(Filter::On(pat)) => quote!(|#error| ::core::matches!(#error, #pat)),
-        Some(Filter::When(expr)) => quote!(#expr),
-        None => quote!(|_| true),
-    }
-}
-
-/// `gpt35` for `gpt35`, `Self::local` for `Self :: local`.
-fn path_name(path: &Path) -> String {
-    path.segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
-}
-
-/// A call of a fallback agent with the function's own arguments: references passed on
-/// (reborrowed when `&mut`), owned values cloned (an agent runs after the body already
-/// used them).
-fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
-    let takes_self = agent
-        .segments
-        .first()
-        .is_some_and(|s| s.ident == "Self" && agent.segments.len() > 1);
-    let args = sig.inputs.iter().filter_map(|input| match input {
-        FnArg::Receiver(receiver) => {
-            if !takes_self {
-                return None;
-            }
-            Some(forward(
-                &format_ident!("self"),
-                &receiver.ty,
-                receiver.span(),
-            ))
-        }
-        FnArg::Typed(typed) => match &*typed.pat {
-            Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span())),
-            // Refused in `check_signature`.
-            _ => None,
-        },
-    });
-    quote!(#agent(#(#args),*))
-}
-
-fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
-    match ty {
-        Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
-        Type::Reference(_) => quote!(#name),
-        _ if is_primitive(ty) => quote!(#name),
-        // Located at the parameter's type, so a missing `Clone` is reported there.
-        _ => {
-            quote_spanned!(Span::call_site().located_at(span)=> ::core::clone::Clone::clone(&#name))
-        }
-    }
+            token
+        })
+        .collect()
 }
 
 /// `u32`, `bool`, `f64`...: `Copy` whatever is in scope (barring a perverse shadowing),
 /// so passed on by name rather than through `Clone::clone`.
-fn is_primitive(ty: &Type) -> bool {
+pub(crate) fn is_primitive(ty: &Type) -> bool {
     let Type::Path(path) = ty else {
         return false;
     };
@@ -666,48 +288,4 @@ fn is_primitive(ty: &Type) -> bool {
                     | "f64"
             )
         })
-}
-
-/// `impl Trait` cannot be named inside the body: let inference fill it in.
-struct EraseImplTrait;
-
-impl VisitMut for EraseImplTrait {
-    fn visit_type_mut(&mut self, ty: &mut Type) {
-        if let Type::ImplTrait(impl_trait) = ty {
-            *ty = Type::Infer(syn::TypeInfer {
-                underscore_token: syn::Token![_](impl_trait.span()),
-            });
-        } else {
-            syn::visit_mut::visit_type_mut(self, ty);
-        }
-    }
-}
-
-/// `tokens` as if the macro wrote them: hygiene of the call site, so they resolve as
-/// the user's would, but marked as coming from this expansion (lints skip them), each
-/// token still located where the user wrote it.
-fn generated(tokens: TokenStream) -> TokenStream {
-    respan(tokens, &|span| Span::call_site().located_at(span))
-}
-
-/// [`generated`], every token located at `at`: an error about them points there.
-fn generated_at(tokens: TokenStream, at: Span) -> TokenStream {
-    respan(tokens, &|_| Span::call_site().located_at(at))
-}
-
-fn respan(tokens: TokenStream, span_of: &dyn Fn(Span) -> Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span_of));
-                inner.set_span(span_of(group.span()));
-                token = proc_macro2::TokenTree::Group(inner);
-            } else {
-                token.set_span(span_of(token.span()));
-            }
-            token
-        })
-        .collect()
 }

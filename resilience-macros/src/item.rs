@@ -7,7 +7,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Attribute, Signature, Token, Visibility};
 
-use crate::stack::Kind;
+use crate::attribute::Spec;
 
 /// Any item: its outer attributes, then everything else as written.
 pub(crate) struct Item {
@@ -35,16 +35,16 @@ pub(crate) struct Function {
 
 impl Function {
     /// Reads `rest` (an [`Item`] after its attributes) as a function with a body, or
-    /// says why the attribute `kind` cannot go on it.
+    /// says why the attribute `spec` cannot go on it.
     pub(crate) fn parse(
-        kind: Kind,
+        spec: &Spec,
         attrs: Vec<Attribute>,
         rest: TokenStream,
     ) -> Result<Self, (Vec<Attribute>, syn::Error)> {
         let parser = |input: ParseStream<'_>| {
             let vis: Visibility = input.parse()?;
             if !starts_fn(input) {
-                return Err(not_a_function(kind, input));
+                return Err(not_a_function(spec, input));
             }
             let sig: Signature = input.parse()?;
             if input.peek(Token![;]) {
@@ -53,7 +53,7 @@ impl Function {
                     semi.span,
                     format!(
                         "`#[{}]` needs a function with a body; put it on the method in the `impl`, not on the trait's declaration",
-                        kind.name()
+                        spec.name
                     ),
                 ));
             }
@@ -96,8 +96,8 @@ fn starts_fn(input: ParseStream<'_>) -> bool {
 }
 
 /// `#[retry]` on a `struct`, an `impl` block, a `const`...
-fn not_a_function(kind: Kind, input: ParseStream<'_>) -> syn::Error {
-    let attr = kind.name();
+fn not_a_function(spec: &Spec, input: ParseStream<'_>) -> syn::Error {
+    let attr = spec.name;
     let what = input.cursor().ident().map(|(ident, _)| ident.to_string());
     let message = match what.as_deref() {
         Some(container @ ("impl" | "trait")) => format!(

@@ -4,19 +4,25 @@
 //! Depend on `resilience`, not on this crate: it re-exports these attributes with their
 //! documentation, and generated code refers to its runtime through `::resilience`.
 //!
-//! The pipeline of this crate, one stage per file: `item` reads the function without
-//! parsing its body, `args` reads each attribute's arguments (collecting every error),
-//! `stack` gathers the attributes of one function into one ordered stack, and `expand`
-//! checks the signature and writes the one pipeline call that replaces the body.
-//! `snapshots` (tests only) locks the expansions of `tests/expand/*.rs` down.
+//! One module per attribute under `attrs/` (its keys, checks and layer, behind the
+//! `attribute` traits); the rest is shared and names no attribute: `item` reads the
+//! function without parsing its body, `args` and `values` read `key = value`
+//! arguments (collecting every error), `stack` gathers the attributes of one function
+//! into one ordered stack, `expand` checks the signature, and `drive` writes the one
+//! pipeline that replaces the body. `snapshots` (tests only) locks the expansions of
+//! `tests/expand/*.rs` down.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 mod args;
+mod attribute;
+mod attrs;
+mod drive;
 mod duration;
 mod errors;
 mod expand;
 mod item;
 mod stack;
+mod values;
 
 #[cfg(test)]
 mod parser_props;
@@ -26,26 +32,24 @@ mod snapshots;
 
 use proc_macro::TokenStream;
 
-/// Retries the function. See `resilience::retry` for the keys and their defaults.
-#[proc_macro_attribute]
-pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(stack::Kind::Retry, args.into(), item.into()).into()
+/// One `#[proc_macro_attribute]` per attribute module.
+macro_rules! attributes {
+    ($($(#[$doc:meta])* $name:ident => $spec:path;)*) => {$(
+        $(#[$doc])*
+        #[proc_macro_attribute]
+        pub fn $name(args: TokenStream, item: TokenStream) -> TokenStream {
+            expand::attribute(&$spec, args.into(), item.into()).into()
+        }
+    )*};
 }
 
-/// Guards the function with a circuit breaker. See `resilience::circuit`.
-#[proc_macro_attribute]
-pub fn circuit(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(stack::Kind::Circuit, args.into(), item.into()).into()
-}
-
-/// Bounds each call of the function in time. See `resilience::timeout`.
-#[proc_macro_attribute]
-pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(stack::Kind::Timeout, args.into(), item.into()).into()
-}
-
-/// Calls alternative functions when the function fails. See `resilience::fallback`.
-#[proc_macro_attribute]
-pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::attribute(stack::Kind::Fallback, args.into(), item.into()).into()
+attributes! {
+    /// Retries the function. See `resilience::retry` for the keys and their defaults.
+    retry => attrs::retry::SPEC;
+    /// Guards the function with a circuit breaker. See `resilience::circuit`.
+    circuit => attrs::circuit::SPEC;
+    /// Bounds each call of the function in time. See `resilience::timeout`.
+    timeout => attrs::timeout::SPEC;
+    /// Calls alternative functions when the function fails. See `resilience::fallback`.
+    fallback => attrs::fallback::SPEC;
 }

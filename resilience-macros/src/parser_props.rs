@@ -11,8 +11,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
 
+use crate::attribute::Spec;
+use crate::attrs;
 use crate::expand::attribute;
-use crate::stack::Kind;
 
 /// One argument-ish fragment: a real key, a value, punctuation or noise.
 fn fragment() -> impl Strategy<Value = String> {
@@ -110,13 +111,8 @@ const ITEMS: &[&str] = &[
     "#[circuit(threshold = 0)] #[timeout(1x)] async fn f() -> Result<u8, E> { Ok(1) }",
 ];
 
-fn kinds() -> impl Strategy<Value = Kind> {
-    prop::sample::select(vec![
-        Kind::Retry,
-        Kind::Circuit,
-        Kind::Timeout,
-        Kind::Fallback,
-    ])
+fn kinds() -> impl Strategy<Value = &'static Spec> {
+    prop::sample::select(attrs::ALL.to_vec())
 }
 
 /// Whether `tokens` still declare a function named `f`.
@@ -141,7 +137,7 @@ proptest! {
         let output = catch_unwind(AssertUnwindSafe(|| attribute(kind, args.clone(), item)));
         let output = match output {
             Ok(output) => output,
-            Err(_) => return Err(TestCaseError::fail(format!("panicked on #[{}({args})]", kind.name()))),
+            Err(_) => return Err(TestCaseError::fail(format!("panicked on #[{}({args})]", kind.name))),
         };
         let text = output.to_string();
         let file: syn::File = syn::parse2(output)
@@ -154,7 +150,7 @@ proptest! {
         value in prop_oneof![Just("0"), Just("\"4\""), Just("-1"), Just("1.5"), Just("x")],
         key in prop::sample::select(vec!["attempts", "threshold", "success_threshold", "probes"]),
     ) {
-        let kind = if key == "attempts" { Kind::Retry } else { Kind::Circuit };
+        let kind = attrs::find(if key == "attempts" { "retry" } else { "circuit" }).unwrap();
         let args: TokenStream = format!("{key} = {value}").parse().unwrap();
         let item: TokenStream = ITEMS[0].parse().unwrap();
         let text = attribute(kind, args, item).to_string();

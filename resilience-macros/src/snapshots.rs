@@ -165,7 +165,7 @@ fn expand_first(
     attrs: &[Attribute],
     rebuild: impl FnOnce(Vec<Attribute>) -> TokenStream,
 ) -> Option<TokenStream> {
-    let (index, kind) = attrs
+    let (index, spec) = attrs
         .iter()
         .enumerate()
         .find_map(|(i, attr)| Some((i, stack::kind_of(attr, None)?)))?;
@@ -175,5 +175,5 @@ fn expand_first(
         syn::Meta::List(list) => list.tokens,
         _ => TokenStream::new(),
     };
-    Some(expand::attribute(kind, args, rebuild(rest)))
+    Some(expand::attribute(spec, args, rebuild(rest)))
 }

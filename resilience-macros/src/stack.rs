@@ -3,54 +3,23 @@
 //! rustc expands the topmost attribute first and hands it the function with the
 //! attributes below still on it. That first attribute takes the others off and expands
 //! the whole stack at once, so the output is one pipeline, topmost layer outermost.
+//! The same attribute may appear any number of times: each is one more layer.
 
 use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Ident, Path};
 
-use crate::args::{self, LayerArgs};
+use crate::attribute::{Parsed, Spec};
+use crate::attrs;
 use crate::errors::Errors;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Retry,
-    Circuit,
-    Timeout,
-    Fallback,
-}
-
-impl Kind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Retry => "retry",
-            Kind::Circuit => "circuit",
-            Kind::Timeout => "timeout",
-            Kind::Fallback => "fallback",
-        }
-    }
-
-    fn from_ident(ident: &syn::Ident) -> Option<Kind> {
-        [Kind::Retry, Kind::Circuit, Kind::Timeout, Kind::Fallback]
-            .into_iter()
-            .find(|kind| ident == kind.name())
-    }
-}
-
-/// One attribute of the stack.
-pub(crate) struct Layer {
-    pub(crate) kind: Kind,
-    /// The attribute's name, for errors about the attribute as a whole.
-    pub(crate) span: Span,
-    pub(crate) args: LayerArgs,
-}
 
 /// Which of `attrs` are ours: `#[retry]`, `#[resilience::retry]`, or
 /// `#[PATH::retry]` where `PATH` is the runtime path given by `crate = PATH` (on the
 /// first attribute of the stack or on this one).
 /// A lookalike from another crate (`#[ntest::timeout]`) is left alone.
-pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kind> {
+pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<&'static Spec> {
     let path = attr.path();
     let last = path.segments.last()?;
-    let kind = Kind::from_ident(&last.ident)?;
+    let spec = attrs::find(&last.ident.to_string())?;
     let prefix: Vec<_> = path
         .segments
         .iter()
@@ -69,7 +38,7 @@ pub(crate) fn kind_of(attr: &Attribute, crate_path: Option<&Path>) -> Option<Kin
         [root] if *root == "resilience" => true,
         _ => crate_path.is_some_and(names) || own_crate_path(attr).is_some_and(|p| names(&p)),
     };
-    ours.then_some(kind)
+    ours.then_some(spec)
 }
 
 /// The `crate = PATH` among an attribute's own arguments, read loosely: a mistake in
@@ -108,21 +77,17 @@ pub(crate) const EXPANDED: &str = "__resilience_expanded";
 /// nothing: the attribute's path still resolves, so the user's
 /// `use resilience::circuit;` counts as used.
 pub(crate) fn gather(
-    first: Kind,
+    first: &'static Spec,
     first_args: TokenStream,
     attrs: &mut Vec<Attribute>,
     errors: &mut Errors,
-) -> Vec<Layer> {
-    let first_args = args::parse(first, first_args, Span::call_site(), errors);
-    let crate_path = first_args.crate_path().cloned();
-    let mut stack = vec![Layer {
-        kind: first,
-        span: Span::call_site(),
-        args: first_args,
-    }];
+) -> Vec<Parsed> {
+    let first = (first.parse)(first_args, Span::call_site(), errors);
+    let crate_path = first.krate.clone();
+    let mut stack = vec![first];
     let mut kept = Vec::with_capacity(attrs.len());
     for attr in attrs.drain(..) {
-        let Some(kind) = kind_of(&attr, crate_path.as_ref()) else {
+        let Some(spec) = kind_of(&attr, crate_path.as_ref()) else {
             kept.push(attr);
             continue;
         };
@@ -134,16 +99,6 @@ pub(crate) fn gather(
             .segments
             .last()
             .map_or_else(Span::call_site, |s| s.ident.span());
-        if stack.iter().any(|layer| layer.kind == kind) {
-            errors.at(
-                span,
-                format!(
-                    "duplicate `#[{}]` on one function; combine the two into one attribute",
-                    kind.name()
-                ),
-            );
-            continue;
-        }
         let tokens = match &attr.meta {
             syn::Meta::Path(_) => TokenStream::new(),
             syn::Meta::List(list) => list.tokens.clone(),
@@ -152,14 +107,13 @@ pub(crate) fn gather(
                     &attr,
                     format!(
                         "expected `#[{0}]` or `#[{0}(...)]`, not `#[{0} = ...]`",
-                        kind.name()
+                        spec.name
                     ),
                 );
                 continue;
             }
         };
-        let args = args::parse(kind, tokens, span, errors);
-        stack.push(Layer { kind, span, args });
+        stack.push((spec.parse)(tokens, span, errors));
     }
     *attrs = kept;
     check_one_crate(&stack, errors);
@@ -167,8 +121,8 @@ pub(crate) fn gather(
 }
 
 /// Every `crate = ...` of one stack names the same path: the stack is one pipeline.
-fn check_one_crate(stack: &[Layer], errors: &mut Errors) {
-    let mut paths = stack.iter().filter_map(|layer| layer.args.crate_path());
+fn check_one_crate(stack: &[Parsed], errors: &mut Errors) {
+    let mut paths = stack.iter().filter_map(|layer| layer.krate.as_ref());
     let Some(first) = paths.next() else {
         return;
     };

@@ -34,17 +34,27 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
             },
             |_| true,
             ::core::option::Option::None,
-        );
-    let mut __step = __resilience.start_blocking();
+        )
+        .build();
+    let mut __flow = __resilience.enter();
     loop {
-        let __outcome = match __step {
-            ::resilience::__private::Step::Call(0) => {
-                (|| -> Result<String, ConfigError> { http_get(key) })()
+        let __call = match { __flow } {
+            ::resilience::__private::Flow::Call(__call) => __call,
+            ::resilience::__private::Flow::Done(__result) => break __result,
+            ::resilience::__private::Flow::Wait => {
+                __flow = __resilience.wait_blocking();
+                continue;
             }
-            ::resilience::__private::Step::Call(_) => from_disk(key),
-            ::resilience::__private::Step::Done(__result) => break __result,
         };
-        __step = __resilience.next_blocking(__outcome);
+        let __outcome = match __call {
+            0 => {
+                ::resilience::__private::Outcome::from(
+                    (|| -> Result<String, ConfigError> { http_get(key) })(),
+                )
+            }
+            _ => ::resilience::__private::Outcome::from(from_disk(key)),
+        };
+        __flow = __resilience.leave(__outcome);
     }
 }
 fn consume(request: Request) -> Result<Response, ConfigError> {
@@ -61,12 +71,13 @@ fn consume(request: Request) -> Result<Response, ConfigError> {
                 BREAKER.register()
             },
             |_| true,
-        );
-    match __resilience.start_blocking() {
-        ::resilience::__private::Step::Call(_) => {
-            let __outcome = (|| -> Result<Response, ConfigError> { send(request) })();
-            __resilience.finish(::resilience::__private::Outcome::from(__outcome))
-        }
-        ::resilience::__private::Step::Done(__result) => __result,
+        )
+        .build();
+    if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {
+        return __result;
     }
+    let __outcome = ::resilience::__private::Outcome::from(
+        (|| -> Result<Response, ConfigError> { send(request) })(),
+    );
+    __resilience.finish(__outcome)
 }

@@ -16,7 +16,8 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
                 BREAKER.register()
             },
             is_server_error,
-        );
+        )
+        .build();
     if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {
         return __result;
     }

@@ -15,7 +15,8 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
             |_| true,
             ::core::option::Option::None,
         )
-        .timeout(::core::time::Duration::from_secs(5));
+        .timeout(::core::time::Duration::from_secs(5))
+        .build();
     let mut __flow = __resilience.enter();
     loop {
         match { __flow } {
@@ -64,15 +65,21 @@ fn blocking(prompt: &str) -> Result<String, ApiError> {
                 BREAKER.register()
             },
             |_| true,
-        );
-    let mut __step = __resilience.start_blocking();
+        )
+        .build();
+    let mut __flow = __resilience.enter();
     loop {
-        let __outcome = match __step {
-            my::vendored::resilience::__private::Step::Call(_) => {
-                (|| -> Result<String, ApiError> { client().send_blocking(prompt) })()
+        match { __flow } {
+            my::vendored::resilience::__private::Flow::Call(_) => {}
+            my::vendored::resilience::__private::Flow::Done(__result) => break __result,
+            my::vendored::resilience::__private::Flow::Wait => {
+                __flow = __resilience.wait_blocking();
+                continue;
             }
-            my::vendored::resilience::__private::Step::Done(__result) => break __result,
-        };
-        __step = __resilience.next_blocking(__outcome);
+        }
+        let __outcome = my::vendored::resilience::__private::Outcome::from(
+            (|| -> Result<String, ApiError> { client().send_blocking(prompt) })(),
+        );
+        __flow = __resilience.leave(__outcome);
     }
 }

@@ -6,7 +6,8 @@ async fn gpt4(prompt: &str, max_tokens: u32) -> Result<String, ApiError> {
         .fallback(
             &["gpt35", "local::llm"],
             |__error| ::core::matches!(__error, ApiError::Network),
-        );
+        )
+        .build();
     let mut __flow = __resilience.enter();
     loop {
         let __call = match { __flow } {

@@ -16,7 +16,8 @@ impl Client {
                 |_| true,
                 ::core::option::Option::Some(ApiError::retry_after),
             )
-            .circuit(&BREAKER, |_| true);
+            .circuit(&BREAKER, |_| true)
+            .build();
         let mut __flow = __resilience.enter();
         loop {
             match { __flow } {

@@ -26,7 +26,8 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
                 )
             },
             ::core::option::Option::None,
-        );
+        )
+        .build();
     let mut __flow = __resilience.enter();
     loop {
         match { __flow } {

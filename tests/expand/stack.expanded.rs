@@ -41,7 +41,8 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
             },
             ::core::option::Option::None,
         )
-        .timeout(::core::time::Duration::from_secs(10));
+        .timeout(::core::time::Duration::from_secs(10))
+        .build();
     let mut __flow = __resilience.enter();
     loop {
         let __call = match { __flow } {

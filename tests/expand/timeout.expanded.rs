@@ -3,7 +3,8 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
-        .timeout(::core::time::Duration::from_millis(1500));
+        .timeout(::core::time::Duration::from_millis(1500))
+        .build();
     if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {
         return __result;
     }

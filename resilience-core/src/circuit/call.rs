@@ -1,23 +1,15 @@
 //! Running one call under a breaker without handling the [`Permit`](super::Permit) yourself.
 //!
-//! # Whose panic
-//!
-//! A [`Permit`] dropped while its thread is panicking counts as a failure, because it
-//! cannot tell whether the panic came from its own call. A future can: a call future
-//! that is dropped during unwinding may be the victim of a panic elsewhere in the same
-//! task (a sibling in `join!` or `select!`), which says nothing about the service. So
-//! [`call`](CircuitBreaker::call) and [`call_when`](CircuitBreaker::call_when) watch their
-//! own future's polls: only a panic that unwinds out of `fut` counts as a failure; being
-//! dropped without an outcome, even during someone else's unwinding, is a cancellation.
+//! Each is a one-layer pipeline ([`CircuitLayer`](super::CircuitLayer)), so it behaves
+//! exactly as `#[circuit]` does, panics included: only a panic that unwinds out of the
+//! call's own poll counts as a failure; being dropped without an outcome, even during
+//! someone else's unwinding (a sibling in `join!` or `select!`), is a cancellation.
 
+use core::cell::Cell;
 use core::future::Future;
-use core::pin::Pin;
-use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use core::task::{Context, Poll};
 
-use pin_project_lite::pin_project;
-
-use super::{CircuitBreaker, CircuitOpen, Permit};
+use super::{CircuitBreaker, CircuitOpen};
+use crate::pipeline::{Flow, pipeline};
 
 impl CircuitBreaker {
     /// Runs `fut` if the breaker admits it; every `Err` counts as a failure.
@@ -89,26 +81,14 @@ impl CircuitBreaker {
         E: From<CircuitOpen>,
         C: FnOnce(&E) -> bool,
     {
-        let permit = self.try_acquire()?;
-        // Set only by a panic unwinding out of `fut`'s own poll (an atomic, not a
-        // `Cell`, so that this future stays `Send`).
-        let panicked = AtomicBool::new(false);
-        let unfinished = Unfinished {
-            permit: Some(permit),
-            panicked: &panicked,
-        };
-        let result = WatchPanics {
-            fut,
-            panicked: &panicked,
+        let mut pipeline = pipeline::<Result<T, E>>()
+            .circuit(self, once(counts))
+            .build();
+        if let Flow::Done(rejected) = pipeline.enter() {
+            return rejected;
         }
-        .await;
-        let permit = unfinished.finish();
-        match &result {
-            Ok(_) => permit.success(),
-            Err(err) if counts(err) => permit.failure(),
-            Err(_) => permit.ignore(),
-        }
-        result
+        let outcome = pipeline.guard(fut).await;
+        pipeline.finish(outcome)
     }
 
     /// Runs the blocking call `f` if the breaker admits it; every `Err` counts as a
@@ -160,66 +140,18 @@ impl CircuitBreaker {
         E: From<CircuitOpen>,
         C: FnOnce(&E) -> bool,
     {
-        let permit = self.try_acquire()?;
-        let result = f();
-        match &result {
-            Ok(_) => permit.success(),
-            Err(err) if counts(err) => permit.failure(),
-            Err(_) => permit.ignore(),
+        let mut pipeline = pipeline::<Result<T, E>>()
+            .circuit(self, once(counts))
+            .build();
+        if let Flow::Done(rejected) = pipeline.enter() {
+            return rejected;
         }
-        result
+        pipeline.finish(f().into())
     }
 }
 
-/// The permit of a call whose future has not finished: dropped with it, it reports a
-/// failure if the call's own future panicked, and a cancellation otherwise.
-struct Unfinished<'a, 'p> {
-    permit: Option<Permit<'a>>,
-    panicked: &'p AtomicBool,
-}
-
-impl<'a> Unfinished<'a, '_> {
-    fn finish(mut self) -> Permit<'a> {
-        self.permit.take().expect("finished once")
-    }
-}
-
-impl Drop for Unfinished<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(permit) = self.permit.take() {
-            if self.panicked.load(Relaxed) {
-                permit.failure();
-            } else {
-                permit.cancel();
-            }
-        }
-    }
-}
-
-pin_project! {
-    /// `fut`, noting in `panicked` when a panic unwinds out of one of its polls.
-    struct WatchPanics<'p, F> {
-        #[pin]
-        fut: F,
-        panicked: &'p AtomicBool,
-    }
-}
-
-impl<F: Future> Future for WatchPanics<'_, F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        /// Dropped only by unwinding: a normal return forgets it.
-        struct Unwinding<'p>(&'p AtomicBool);
-        impl Drop for Unwinding<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Relaxed);
-            }
-        }
-        let this = self.project();
-        let unwinding = Unwinding(this.panicked);
-        let poll = this.fut.poll(cx);
-        core::mem::forget(unwinding);
-        poll
-    }
+/// A one-call classifier as the layer's `Fn`: the layer asks it once per call.
+fn once<E>(counts: impl FnOnce(&E) -> bool) -> impl Fn(&E) -> bool {
+    let counts = Cell::new(Some(counts));
+    move |error| counts.take().is_none_or(|counts| counts(error))
 }

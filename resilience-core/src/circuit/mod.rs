@@ -86,6 +86,7 @@ mod builder;
 mod call;
 mod clock;
 mod error;
+mod layer;
 mod permit;
 mod state;
 mod stats;
@@ -133,6 +134,7 @@ use std::time::Duration;
 
 pub use builder::CircuitBreakerBuilder;
 pub use error::CircuitOpen;
+pub use layer::{CircuitLayer, CircuitStack, FromCircuitOpen, Watched};
 pub use permit::Permit;
 pub use state::State;
 pub use stats::Stats;

@@ -2,7 +2,8 @@
 
 use core::future::Future;
 
-use super::{Served, report};
+use super::Served;
+use super::report::{Depth, report_from_pipeline};
 
 /// Calls the alternatives in order until one returns `Ok`; reports which one served.
 ///
@@ -14,7 +15,7 @@ use super::{Served, report};
 /// After an `Err`, the next alternative is called only if `when(&error)` says so (pass
 /// `|_| true` to fall back on every error); otherwise that error is returned at once. If every
 /// alternative fails, the last error is returned. When a fallback (level >= 1) returns `Ok`,
-/// [`report`] is called with `Served { by: names[level], level }`, so [`observe`] sees it and
+/// [`report`](super::report()) is called with `Served { by: names[level], level }`, so [`observe`] sees it and
 /// the "fallback served" event is emitted; each step down emits a `debug` event
 /// "falling back" (`from`, `to`, `level`). `when` is not called for the last alternative's
 /// error, since there is nothing left to try. `N = 0` is a compile error.
@@ -61,6 +62,8 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     const { assert!(N > 0, "`first_ok` needs at least one alternative") };
+    let mut depth = Depth::NONE;
+    depth.enter();
     let mut level = 0;
     loop {
         match call(level).await {
@@ -74,7 +77,7 @@ where
 ///
 /// Same rules as [`first_ok`]: `names[0]` is the primary, `when` decides whether an error
 /// falls through to the next alternative, the last error is returned when all fail, and a
-/// fallback that serves is [`report`]ed (visible to [`observe_blocking`]).
+/// fallback that serves is [`report`](super::report())ed (visible to [`observe_blocking`]).
 ///
 /// [`observe_blocking`]: super::observe_blocking
 ///
@@ -95,6 +98,8 @@ pub fn first_ok_blocking<const N: usize, T, E>(
     mut call: impl FnMut(usize) -> Result<T, E>,
 ) -> Result<T, E> {
     const { assert!(N > 0, "`first_ok_blocking` needs at least one alternative") };
+    let mut depth = Depth::NONE;
+    depth.enter();
     let mut level = 0;
     loop {
         match call(level) {
@@ -106,7 +111,7 @@ pub fn first_ok_blocking<const N: usize, T, E>(
 
 fn served<const N: usize, T>(names: [&'static str; N], level: usize, output: T) -> T {
     if level > 0 {
-        report(Served {
+        report_from_pipeline(Served {
             by: names[level],
             level,
         });

@@ -24,6 +24,15 @@
 //! # }
 //! ```
 //!
+//! # Whose fallback a scope sees
+//!
+//! An [`observe`] scope counts the pipelines (attribute stacks, and [`first_ok`]) that
+//! run inside it, nested: the observed function's own is at depth 1, one in its body or
+//! in one of its agents at depth 2, and so on. Only reports made at depth 1 (by the
+//! observed function's own fallback layers), or directly in the observed code with
+//! [`report`] (depth 0), are the scope's: a fallback taken deeper answered a question
+//! the observed function asked, not the caller's.
+//!
 //! # Why a task-local report, and not a return value
 //!
 //! The function with `#[fallback]` keeps its own signature (`Result<T, E>`): changing it to
@@ -36,16 +45,20 @@
 //!   only while the observed future is being polled, so it stays correct when the task moves
 //!   between worker threads and when many observed calls run interleaved on one thread. A
 //!   global or thread-local "last served" would mix up concurrent calls.
-//! - **The last report wins.** When fallback functions call each other, the report made
-//!   last is the one closest to the value the caller received (an outer function that fell
-//!   back after an inner one served overrides it).
+//! - **The observed call's own fallback.** When fallback functions call each other, only
+//!   the observed function's own fallback counts (see above); with several fallback
+//!   layers on it, the report made last is the one closest to the value the caller
+//!   received.
 //!
 //! The limit of this design: a scope covers the observed future (and, for
 //! [`observe_blocking`], the current thread), not tasks it `tokio::spawn`s. Observe inside the
 //! spawned task instead.
 
 mod alternatives;
+mod layer;
 mod report;
 
 pub use alternatives::{first_ok, first_ok_blocking};
+pub use layer::{FallbackLayer, FallbackStack};
+pub(crate) use report::Depth;
 pub use report::{Served, observe, observe_blocking, report};

@@ -1,16 +1,15 @@
-//! The driver's cross-layer rules, exact on tokio's paused clock, through both
-//! protocols: the one the macros expand into today (`start`/`next`, awaited `Step`s) and
-//! the synchronous one (`enter`/`leave`/`wait`, `Flow`).
+//! What layers do to each other, exact on tokio's paused clock, through the protocol the
+//! macros expand into (`enter`/`guard`/`leave`/`wait`).
 
 use core::cell::Cell;
-use core::future::Future;
 use core::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
 use super::*;
 use crate::backoff::{Backoff, Jitter};
-use crate::{CircuitBreaker, ConfigError, Stats};
+use crate::retry::RetryPolicy;
+use crate::{CircuitBreaker, CircuitOpen, ConfigError, Stats, TimedOut};
 
 #[derive(Debug, PartialEq)]
 enum E {
@@ -35,49 +34,28 @@ const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-/// Fixed 2s between attempts, no jitter, up to 10 attempts.
-static FIXED_2S: RetryPolicy = ConfigError::unwrap_const(
-    RetryPolicy::builder()
-        .attempts(10)
-        .backoff(ConfigError::unwrap_const(
-            Backoff::fixed().base(secs(2)).jitter(Jitter::None).build(),
-        ))
-        .build(),
-);
-
-/// No delay between attempts.
-static NO_DELAY: RetryPolicy = ConfigError::unwrap_const(
-    RetryPolicy::builder()
-        .attempts(3)
-        .backoff(ConfigError::unwrap_const(
-            Backoff::fixed()
-                .base(Duration::ZERO)
-                .jitter(Jitter::None)
-                .build(),
-        ))
-        .build(),
-);
-
-/// The loop the macros expand into today.
-macro_rules! steps {
-    ($p:ident, |$n:ident| $call:expr) => {{
-        let mut step = $p.start().await;
-        loop {
-            let outcome = match step {
-                Step::Call($n) => $p.guard($call).await,
-                Step::Done(result) => break result,
-            };
-            step = $p.next(outcome).await;
-        }
-    }};
+const fn fixed(base: Duration, attempts: u32) -> RetryPolicy {
+    ConfigError::unwrap_const(
+        RetryPolicy::builder()
+            .attempts(attempts)
+            .backoff(ConfigError::unwrap_const(
+                Backoff::fixed().base(base).jitter(Jitter::None).build(),
+            ))
+            .build(),
+    )
 }
 
-/// The same with the synchronous protocol.
-macro_rules! flow {
+/// Fixed 2s between attempts, no jitter, up to 10 attempts.
+static FIXED_2S: RetryPolicy = fixed(secs(2), 10);
+/// No delay between attempts, 3 attempts.
+static NO_DELAY: RetryPolicy = fixed(Duration::ZERO, 3);
+
+/// The loop the macros expand into.
+macro_rules! drive {
     ($p:ident, |$n:ident| $call:expr) => {{
         let mut flow = $p.enter();
         loop {
-            let $n = match { flow } {
+            let $n = match flow {
                 Flow::Call(n) => n,
                 Flow::Done(result) => break result,
                 Flow::Wait => {
@@ -91,215 +69,380 @@ macro_rules! flow {
     }};
 }
 
-/// Drives `$p` through the synchronous protocol when `$use_flow`, else through
-/// `start`/`next`: every scenario runs through both.
-macro_rules! drive {
-    ($use_flow:expr, $p:ident, |$n:ident| $call:expr) => {
-        if $use_flow {
-            flow!($p, |$n| $call)
-        } else {
-            steps!($p, |$n| $call)
-        }
-    };
+/// Counts calls of a body that answers `answer(call number)` after `took`.
+struct Script<F> {
+    calls: Cell<u32>,
+    starts: core::cell::RefCell<Vec<Duration>>,
+    origin: Instant,
+    answer: F,
 }
 
-/// Runs `scenario` twice on a fresh paused runtime: with `steps!` and with `flow!`.
-fn both<F: Future<Output = ()>>(scenario: impl Fn(bool) -> F) {
-    for use_flow in [false, true] {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap()
-            .block_on(scenario(use_flow));
+impl<F: Fn(u32) -> (Duration, Result<u32, E>)> Script<F> {
+    fn new(answer: F) -> Self {
+        Script {
+            calls: Cell::new(0),
+            starts: core::cell::RefCell::new(Vec::new()),
+            origin: Instant::now(),
+            answer,
+        }
+    }
+
+    async fn call(&self) -> Result<u32, E> {
+        self.calls.set(self.calls.get() + 1);
+        self.starts.borrow_mut().push(self.origin.elapsed());
+        let (took, result) = (self.answer)(self.calls.get());
+        sleep(took).await;
+        result
+    }
+
+    fn starts(&self) -> Vec<Duration> {
+        self.starts.borrow().clone()
     }
 }
 
-#[test]
-fn a_deadline_above_a_retry_cuts_its_sleep_short() {
-    both(|use_flow| async move {
-        let calls = Cell::new(0);
-        let start = Instant::now();
-        let mut p = pipeline::<Result<(), E>>()
-            .timeout(secs(5))
-            .retry(&FIXED_2S, |_| true, None);
-        let body = || async {
-            calls.set(calls.get() + 1);
-            Err(E::Busy)
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        // Attempts at 0s, 2s, 4s; the sleep after the third would end at 6s.
-        assert_eq!(result, Err(E::Timeout(start + secs(5))));
-        assert_eq!(calls.get(), 3);
-        assert_eq!(start.elapsed(), secs(5));
-    });
+#[tokio::test(start_paused = true)]
+async fn a_deadline_above_a_retry_cuts_its_sleep_short() {
+    let start = Instant::now();
+    let script = Script::new(|_| (Duration::ZERO, Err(E::Busy)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(5))
+        .retry(&FIXED_2S, |_| true, None)
+        .build();
+    let result = drive!(p, |_n| script.call());
+    // Attempts at 0s, 2s, 4s; the sleep after the third would end at 6s.
+    assert_eq!(result, Err(E::Timeout(start + secs(5))));
+    assert_eq!(script.starts(), [secs(0), secs(2), secs(4)]);
+    assert_eq!(start.elapsed(), secs(5));
 }
 
-#[test]
-fn a_delay_that_ends_at_the_deadline_wins_the_tie() {
-    both(|use_flow| async move {
-        let calls = Cell::new(0);
-        let start = Instant::now();
-        let mut p = pipeline::<Result<u32, E>>()
-            .timeout(secs(4))
-            .retry(&FIXED_2S, |_| true, None);
-        let body = || async {
-            calls.set(calls.get() + 1);
-            if calls.get() < 3 { Err(E::Busy) } else { Ok(7) }
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        // The third attempt starts exactly at the deadline and is ready at once.
-        assert_eq!(result, Ok(7));
-        assert_eq!(start.elapsed(), secs(4));
-    });
+#[tokio::test(start_paused = true)]
+async fn a_delay_that_ends_at_the_deadline_wins_the_tie() {
+    let start = Instant::now();
+    let script = Script::new(|n| (Duration::ZERO, if n < 3 { Err(E::Busy) } else { Ok(n) }));
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(4))
+        .retry(&FIXED_2S, |_| true, None)
+        .build();
+    let result = drive!(p, |_n| script.call());
+    // The third attempt starts exactly at the deadline and is ready at once.
+    assert_eq!(result, Ok(3));
+    assert_eq!(start.elapsed(), secs(4));
 }
 
-#[test]
-fn a_deadline_above_bounds_each_attempt_and_the_whole_sequence() {
-    both(|use_flow| async move {
-        let calls = Cell::new(0);
-        let start = Instant::now();
-        let mut p = pipeline::<Result<(), E>>()
-            .timeout(secs(3))
-            .retry(&FIXED_2S, |_| true, None);
-        let body = || async {
-            calls.set(calls.get() + 1);
-            sleep(secs(10)).await;
-            Ok(())
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        assert_eq!(result, Err(E::Timeout(start + secs(3))));
-        assert_eq!(calls.get(), 1);
-        assert_eq!(start.elapsed(), secs(3));
-    });
+#[tokio::test(start_paused = true)]
+async fn a_deadline_above_bounds_each_attempt_and_the_whole_sequence() {
+    let start = Instant::now();
+    let script = Script::new(|n| (secs(10), Ok(n)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(3))
+        .retry(&FIXED_2S, |_| true, None)
+        .build();
+    let result = drive!(p, |_n| script.call());
+    assert_eq!(result, Err(E::Timeout(start + secs(3))));
+    assert_eq!(script.calls.get(), 1);
+    assert_eq!(start.elapsed(), secs(3));
 }
 
-#[test]
-fn a_timeout_below_a_retry_is_retried() {
-    both(|use_flow| async move {
-        let calls = Cell::new(0);
-        let start = Instant::now();
-        let mut p = pipeline::<Result<u32, E>>()
-            .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
-            .timeout(secs(1));
-        let body = || async {
-            calls.set(calls.get() + 1);
-            if calls.get() == 1 {
-                sleep(secs(10)).await;
+#[tokio::test(start_paused = true)]
+async fn a_timeout_below_a_retry_is_retried() {
+    let start = Instant::now();
+    let script = Script::new(|n| (if n == 1 { secs(10) } else { Duration::ZERO }, Ok(n)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
+        .timeout(secs(1))
+        .build();
+    let result = drive!(p, |_n| script.call());
+    // 1s timed out, 2s sleep, then the second attempt at 3s.
+    assert_eq!(result, Ok(2));
+    assert_eq!(script.starts(), [secs(0), secs(3)]);
+    assert_eq!(start.elapsed(), secs(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_total_deadline_above_a_retry_and_one_per_attempt_below_it() {
+    // The standard HTTP pipeline: 10s for everything, 3s for each attempt.
+    let start = Instant::now();
+    let script = Script::new(|n| (secs(5), Ok(n)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(10))
+        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
+        .timeout(secs(3))
+        .build();
+    let result = drive!(p, |_n| script.call());
+    // Attempt 1 times out at 3s (its own deadline), sleeps 2s; attempt 2 at 5s times
+    // out at 8s, sleeps 2s; attempt 3 at 10s is cut at once by the total deadline.
+    assert_eq!(script.starts(), [secs(0), secs(5), secs(10)]);
+    assert_eq!(result, Err(E::Timeout(start + secs(10))));
+    assert_eq!(start.elapsed(), secs(10));
+
+    // The per-attempt deadline's error is the one retried: a total deadline that is
+    // never reached lets the third attempt answer.
+    let start = Instant::now();
+    let script = Script::new(|n| (if n < 3 { secs(5) } else { secs(1) }, Ok(n)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(30))
+        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
+        .timeout(secs(3))
+        .build();
+    let result = drive!(p, |_n| script.call());
+    assert_eq!(result, Ok(3));
+    assert_eq!(script.starts(), [secs(0), secs(5), secs(10)]);
+    assert_eq!(start.elapsed(), secs(11));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_counts_from_the_start_of_the_call() {
+    // 300ms of work before the body's first real wait (the clock moved by hand, as
+    // synchronous work would move it), then 400ms more: 700ms in all against 500ms.
+    let start = Instant::now();
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(Duration::from_millis(500))
+        .build();
+    let result = drive!(p, |_n| async {
+        tokio::time::advance(Duration::from_millis(300)).await;
+        sleep(Duration::from_millis(400)).await;
+        Ok(1)
+    });
+    assert_eq!(result, Err(E::Timeout(start + Duration::from_millis(500))));
+    assert_eq!(start.elapsed(), Duration::from_millis(500));
+}
+
+#[tokio::test(start_paused = true)]
+async fn zero_delays_retry_without_waiting() {
+    let start = Instant::now();
+    let script = Script::new(|_| (Duration::ZERO, Err(E::Busy)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&NO_DELAY, |_| true, None)
+        .build();
+    let mut waits = 0;
+    let mut flow = p.enter();
+    let result = loop {
+        match flow {
+            Flow::Call(_) => {
+                let outcome = p.guard(script.call()).await;
+                flow = p.leave(outcome);
             }
-            Ok(calls.get())
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        // 1s timed out, 2s sleep, then the second attempt at 3s.
-        assert_eq!(result, Ok(2));
-        assert_eq!(start.elapsed(), secs(3));
-    });
-}
-
-#[test]
-fn zero_delays_retry_without_waiting() {
-    both(|use_flow| async move {
-        let calls = Cell::new(0);
-        let start = Instant::now();
-        let mut p = pipeline::<Result<u32, E>>().retry(&NO_DELAY, |_| true, None);
-        let body = || async {
-            calls.set(calls.get() + 1);
-            Err(E::Busy)
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        assert_eq!(result, Err(E::Busy));
-        assert_eq!(calls.get(), 3);
-        assert_eq!(start.elapsed(), Duration::ZERO);
-    });
-}
-
-#[test]
-fn a_call_cancelled_by_a_deadline_counts_as_nothing() {
-    both(|use_flow| async move {
-        let breaker = CircuitBreaker::builder().threshold(1).build().unwrap();
-        let mut p = pipeline::<Result<(), E>>()
-            .timeout(secs(1))
-            .circuit(&breaker, |_| true);
-        let body = || async {
-            sleep(secs(10)).await;
-            Ok(())
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        assert!(matches!(result, Err(E::Timeout(_))));
-        // Cancelled: counted as a call, neither success nor failure; still closed.
-        assert_eq!(
-            breaker.stats(),
-            Stats {
-                calls: 1,
-                ..Stats::default()
+            Flow::Wait => {
+                waits += 1;
+                flow = p.wait().await;
             }
-        );
-        assert!(breaker.try_acquire().is_ok());
-    });
+            Flow::Done(result) => break result,
+        }
+    };
+    assert_eq!(result, Err(E::Busy));
+    assert_eq!((script.calls.get(), waits), (3, 0));
+    assert_eq!(start.elapsed(), Duration::ZERO);
 }
 
-#[test]
-fn a_retry_above_a_breaker_sleeps_on_its_rejections() {
-    both(|use_flow| async move {
-        let breaker = CircuitBreaker::builder()
-            .threshold(1)
-            .recovery(secs(3))
+#[tokio::test(start_paused = true)]
+async fn two_retries_stacked_multiply_their_attempts() {
+    // 2 outer attempts, each running 3 inner ones without delay; 2s between the outer.
+    static OUTER: RetryPolicy = fixed(secs(2), 2);
+    let script = Script::new(|_| (Duration::ZERO, Err(E::Busy)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&OUTER, |_| true, None)
+        .retry(&NO_DELAY, |_| true, None)
+        .build();
+    let result = drive!(p, |_n| script.call());
+    assert_eq!(result, Err(E::Busy));
+    assert_eq!(
+        script.starts(),
+        [secs(0), secs(0), secs(0), secs(2), secs(2), secs(2)]
+    );
+
+    // The inner retry starts a fresh sequence each time the outer one enters it.
+    let start = Instant::now();
+    let script = Script::new(|n| (Duration::ZERO, if n == 5 { Ok(n) } else { Err(E::Busy) }));
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&OUTER, |_| true, None)
+        .retry(&NO_DELAY, |_| true, None)
+        .build();
+    assert_eq!(drive!(p, |_n| script.call()), Ok(5));
+    assert_eq!(start.elapsed(), secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_by_a_deadline_counts_as_nothing() {
+    let breaker = CircuitBreaker::builder().threshold(1).build().unwrap();
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(1))
+        .circuit(&breaker, |_| true)
+        .build();
+    let script = Script::new(|n| (secs(10), Ok(n)));
+    let result = drive!(p, |_n| script.call());
+    assert!(matches!(result, Err(E::Timeout(_))));
+    // Cancelled: counted as a call, neither success nor failure; still closed.
+    assert_eq!(
+        breaker.stats(),
+        Stats {
+            calls: 1,
+            ..Stats::default()
+        }
+    );
+    assert!(breaker.try_acquire().is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_above_a_breaker_waits_out_its_rejection() {
+    let breaker = CircuitBreaker::builder()
+        .threshold(1)
+        .recovery(secs(3))
+        .build()
+        .unwrap();
+    breaker.try_acquire().unwrap().failure();
+    let script = Script::new(|n| (Duration::ZERO, Ok(n)));
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&FIXED_2S, |e| *e == E::Open, None)
+        .circuit(&breaker, |_| true)
+        .build();
+    let result = drive!(p, |_n| script.call());
+    // Rejected at 0s with 3s to go: one wait of exactly 3s (not the 2s backoff), then
+    // admitted as a probe.
+    assert_eq!(result, Ok(1));
+    assert_eq!(script.starts(), [secs(3)]);
+    assert_eq!(breaker.stats().rejected, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rejection_longer_than_max_or_max_elapsed_gives_up_at_once() {
+    let breaker = CircuitBreaker::builder()
+        .threshold(1)
+        .recovery(secs(30))
+        .build()
+        .unwrap();
+    breaker.try_acquire().unwrap().failure();
+    let start = Instant::now();
+    // `max` is 10s by default: 30s to go is too long to wait.
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&FIXED_2S, |_| true, None)
+        .circuit(&breaker, |_| true)
+        .build();
+    assert_eq!(drive!(p, |_n| async { Ok(1) }), Err(E::Open));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+
+    static BOUNDED: RetryPolicy = ConfigError::unwrap_const(
+        RetryPolicy::builder()
+            .max_elapsed(secs(20))
+            .backoff(ConfigError::unwrap_const(
+                Backoff::fixed().max(secs(60)).jitter(Jitter::None).build(),
+            ))
+            .build(),
+    );
+    // Within `max` now, but past `max_elapsed`.
+    let mut p = pipeline::<Result<u32, E>>()
+        .retry(&BOUNDED, |_| true, None)
+        .circuit(&breaker, |_| true)
+        .build();
+    assert_eq!(drive!(p, |_n| async { Ok(1) }), Err(E::Open));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(breaker.stats().rejected, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fallback_agents_run_outside_a_timeout_below_them_and_inside_one_above() {
+    let body = |n: usize| async move {
+        sleep(secs(2)).await;
+        if n == 0 { Err(E::Busy) } else { Ok(7) }
+    };
+    // Timeout inside the fallback: the agent is not bounded by it.
+    let mut p = pipeline::<Result<u32, E>>()
+        .fallback(&["slow_agent"], |_| true)
+        .timeout(secs(1))
+        .build();
+    let start = Instant::now();
+    assert_eq!(drive!(p, |n| body(n)), Ok(7));
+    assert_eq!(start.elapsed(), secs(3));
+
+    // Timeout around the fallback: one deadline for the primary and the agent.
+    let mut p = pipeline::<Result<u32, E>>()
+        .timeout(secs(3))
+        .fallback(&["slow_agent"], |_| true)
+        .build();
+    let start = Instant::now();
+    assert_eq!(drive!(p, |n| body(n)), Err(E::Timeout(start + secs(3))));
+    assert_eq!(start.elapsed(), secs(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_inside_a_fallback() {
+    // Calls: 0 the body, 1 the outer agent, 2 the inner agent.
+    let calls = core::cell::RefCell::new(Vec::new());
+    let answer = |n: usize, fails: &[usize]| {
+        calls.borrow_mut().push(n);
+        if fails.contains(&n) {
+            Err(E::Busy)
+        } else {
+            Ok(n as u32)
+        }
+    };
+    let build = || {
+        pipeline::<Result<u32, E>>()
+            .fallback(&["outer_agent"], |_| true)
+            .retry(&NO_DELAY, |_| true, None)
+            .fallback(&["inner_agent"], |_| true)
             .build()
-            .unwrap();
-        breaker.try_acquire().unwrap().failure();
-        let start = Instant::now();
-        let calls = Cell::new(0);
+    };
+    // The inner agent serves: the retry and the outer fallback see a success.
+    let mut p = build();
+    assert_eq!(drive!(p, |n| async { answer(n, &[0]) }), Ok(2));
+    assert_eq!(*calls.borrow(), [0, 2]);
+
+    // The inner agent fails too: the retry enters the inner fallback again (body, then
+    // agent, three times), then the outer agent serves.
+    calls.borrow_mut().clear();
+    let mut p = build();
+    assert_eq!(drive!(p, |n| async { answer(n, &[0, 2]) }), Ok(1));
+    assert_eq!(*calls.borrow(), [0, 2, 0, 2, 0, 2, 1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stack_that_waits_is_cancellation_safe_at_every_await() {
+    // Dropped in its retry sleep under a breaker: the permit goes back, nothing counted.
+    let breaker = CircuitBreaker::builder().threshold(1).build().unwrap();
+    let run = async {
         let mut p = pipeline::<Result<u32, E>>()
-            .retry(&FIXED_2S, |e| *e == E::Open, None)
-            .circuit(&breaker, |_| true);
-        let body = || async {
-            calls.set(calls.get() + 1);
-            Ok(1)
-        };
-        let result = drive!(use_flow, p, |_n| body());
-        // Rejected at 0s and 2s, admitted as a probe at 4s.
-        assert_eq!(result, Ok(1));
-        assert_eq!(calls.get(), 1);
-        assert_eq!(start.elapsed(), secs(4));
-        assert_eq!(breaker.stats().rejected, 2);
-    });
+            .circuit(&breaker, |_| true)
+            .retry(&FIXED_2S, |_| true, None)
+            .build();
+        drive!(p, |_n| async { Err::<u32, _>(E::Busy) })
+    };
+    assert!(tokio::time::timeout(secs(1), run).await.is_err());
+    assert_eq!(
+        breaker.stats(),
+        Stats {
+            calls: 1,
+            ..Stats::default()
+        }
+    );
+    assert!(breaker.try_acquire().is_ok());
 }
 
 #[test]
-fn fallback_agents_run_outside_a_timeout_below_them_and_inside_one_above() {
-    both(|use_flow| async move {
-        // Timeout inside the fallback: the agent is not bounded by it.
-        let mut p = pipeline::<Result<&str, E>>()
-            .fallback(&["slow_agent"], |_| true)
-            .timeout(secs(1));
-        let body = |n: usize| async move {
-            sleep(secs(2)).await;
-            if n == 0 { Err(E::Busy) } else { Ok("agent") }
-        };
-        let start = Instant::now();
-        let result = drive!(use_flow, p, |n| body(n));
-        assert_eq!(result, Ok("agent"));
-        assert_eq!(start.elapsed(), secs(3));
-
-        // Timeout around the fallback: one deadline for the primary and the agent.
-        let mut p = pipeline::<Result<&str, E>>()
-            .timeout(secs(3))
-            .fallback(&["slow_agent"], |_| true);
-        let start = Instant::now();
-        let result = drive!(use_flow, p, |n| body(n));
-        assert_eq!(result, Err(E::Timeout(start + secs(3))));
-        assert_eq!(start.elapsed(), secs(3));
+fn blocking_stacks_sleep_on_the_thread() {
+    static SHORT: RetryPolicy = fixed(Duration::from_millis(5), 3);
+    let calls = Cell::new(0);
+    let mut p = pipeline::<Result<u32, &str>>()
+        .fallback(&["cache"], |_| true)
+        .retry(&SHORT, |_| true, None)
+        .build();
+    let started = std::time::Instant::now();
+    let result = p.run_blocking(|n| {
+        calls.set(calls.get() + 1);
+        if n == 0 { Err("busy") } else { Ok(9) }
     });
+    assert_eq!(result, Ok(9));
+    assert_eq!(calls.get(), 4);
+    assert!(started.elapsed() >= Duration::from_millis(10));
 }
 
 #[test]
-fn a_first_try_success_keeps_the_retry_state_small_and_unboxed() {
-    let mut p = pipeline::<Result<u8, E>>().retry(&FIXED_2S, |_| true, None);
-    assert!(matches!(p.start_blocking(), Step::Call(0)));
-    assert!(matches!(p.next_blocking(Ok(1)), Step::Done(Ok(1))));
-    // The policy, the `retry_after` reader, and the start instant `max_elapsed` needs.
-    assert_eq!(size_of_val(&p), 32);
-    // A pipeline without a timeout guards a call with nothing around it.
+fn a_first_try_success_allocates_nothing_and_guards_with_nothing() {
+    let mut p = pipeline::<Result<u8, E>>()
+        .retry(&FIXED_2S, |_| true, None)
+        .build();
+    assert!(matches!(p.enter(), Flow::Call(0)));
+    assert!(matches!(p.leave(Ok(1).into()), Flow::Done(Ok(1))));
+    // A pipeline without a timeout or breaker guards a call with nothing around it.
     let call = async { Ok::<u8, E>(1) };
     assert_eq!(
         size_of_val(&p.guard(call)),

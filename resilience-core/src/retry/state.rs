@@ -77,19 +77,6 @@ impl<'p> RetryState<'p> {
         }
     }
 
-    /// The state after the first attempt started (at `started`, recorded only if the
-    /// policy has `max_elapsed`): what the pipeline builds when that attempt fails, so
-    /// that a call whose first attempt succeeds never builds one.
-    pub(crate) const fn after_first_attempt(
-        policy: &'p RetryPolicy,
-        started: Option<Instant>,
-    ) -> Self {
-        let mut state = Self::new(policy);
-        state.attempt = 1;
-        state.started = started;
-        state
-    }
-
     /// The policy this state follows.
     ///
     /// ```

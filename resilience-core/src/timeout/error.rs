@@ -63,7 +63,7 @@ impl TimedOut {
 
     /// The instant (on tokio's clock) at which the call was cut off.
     ///
-    /// For [`timeout`](super::timeout) this is the first `Pending` poll plus
+    /// For [`timeout`](super::timeout) this is its first poll plus
     /// [`after`](Self::after); for [`timeout_at`](super::timeout_at) it is the deadline given.
     ///
     /// ```

@@ -43,13 +43,14 @@ pin_project! {
 }
 
 pin_project! {
-    /// Where the deadline is. Moves forward only: `Unstarted`/`At` -> `Armed` or `Never`.
+    /// Where the deadline is. Moves forward only: `Unstarted` -> `At` -> `Armed`, or `Never`.
     #[project = ClockProj]
     #[derive(Debug)]
     enum Clock {
-        // `timeout(after, ..)` before the first `Pending`: no deadline yet, no clock read.
+        // `timeout(after, ..)` before its first poll: no deadline yet, no clock read.
         Unstarted,
-        // `timeout_at(deadline, ..)` before the first `Pending`: deadline known, no timer yet.
+        // The deadline is known (`timeout_at`, or a first poll), the call has not yet
+        // returned `Pending`: no timer yet.
         At { deadline: Instant },
         // The timer is running (it holds the deadline).
         Armed { #[pin] sleep: Sleep },
@@ -63,6 +64,15 @@ impl<F> Timeout<F> {
         Self {
             inner: Some(fut),
             clock: Clock::Unstarted,
+            after,
+        }
+    }
+
+    /// A `Timeout` that never expires: a deadline that does not fit in an [`Instant`].
+    pub(super) const fn never(after: Duration, fut: F) -> Self {
+        Self {
+            inner: Some(fut),
+            clock: Clock::Never,
             after,
         }
     }
@@ -90,8 +100,8 @@ impl<F> Timeout<F> {
 
     /// The deadline, if it is known yet.
     ///
-    /// `None` for [`timeout`](super::timeout) until the inner future first returns `Pending`
-    /// (that poll starts the clock), and also when the deadline does not fit in an
+    /// `None` for [`timeout`](super::timeout) until its first poll (which starts the
+    /// clock), and also when the deadline does not fit in an
     /// [`Instant`] (such a call never times out). Always `Some` for
     /// [`timeout_at`](super::timeout_at).
     ///
@@ -104,6 +114,7 @@ impl<F> Timeout<F> {
     /// use tokio::time::Instant;
     ///
     /// let mut call = std::pin::pin!(timeout(Duration::from_secs(5), std::future::pending::<()>()));
+    /// tokio::time::sleep(Duration::from_secs(3)).await;
     /// assert_eq!(call.deadline(), None); // not polled yet: no deadline
     ///
     /// let polled = Instant::now();
@@ -127,8 +138,17 @@ impl<F: Future> Future for Timeout<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
 
-        // 1. The inner future first: if it is ready, nothing else happens (no clock, no timer).
-        //    This also means an output that is ready at the very instant of the deadline wins.
+        // 1. The first poll starts the clock (what `timeout_at` fixed already).
+        if let ClockProj::Unstarted = this.clock.as_mut().project() {
+            this.clock
+                .set(match Instant::now().checked_add(*this.after) {
+                    Some(deadline) => Clock::At { deadline },
+                    None => Clock::Never,
+                });
+        }
+
+        // 2. The inner future next: if it is ready, no timer is built. This also means
+        //    an output that is ready at the very instant of the deadline wins.
         let inner = this
             .inner
             .as_mut()
@@ -139,18 +159,12 @@ impl<F: Future> Future for Timeout<F> {
             return Poll::Ready(Ok(output));
         }
 
-        // 2. Pending: start the clock if this is the first time.
-        let deadline = match this.clock.as_mut().project() {
-            ClockProj::Unstarted => Instant::now().checked_add(*this.after),
-            ClockProj::At { deadline } => Some(*deadline),
-            ClockProj::Armed { .. } | ClockProj::Never => None,
-        };
-        if let Some(deadline) = deadline {
+        // Pending: arm the timer if this is the first time.
+        if let ClockProj::At { deadline } = this.clock.as_mut().project() {
+            let deadline = *deadline;
             this.clock.set(Clock::Armed {
                 sleep: tokio::time::sleep_until(deadline),
             });
-        } else if let ClockProj::Unstarted = this.clock.as_mut().project() {
-            this.clock.set(Clock::Never);
         }
 
         // 3. Poll the timer; when it fires, drop the inner future and report.

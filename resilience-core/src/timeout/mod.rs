@@ -19,21 +19,20 @@
 //! # }
 //! ```
 //!
-//! # Why the deadline starts at the first `Pending` poll
+//! # When the deadline starts
 //!
-//! [`tokio::time::timeout`] reads the clock and builds its timer when the `Timeout` is
-//! *created*. This one does neither until the inner future first returns `Pending`:
+//! [`tokio::time::timeout`] reads the clock when the `Timeout` is *created*; this one
+//! reads it when the `Timeout` is *first polled*, which for `.await` is the same
+//! instant. Synchronous work the inner future does before its first `.await` counts
+//! against the deadline either way. The difference is for a `Timeout` built, then
+//! stored or queued behind other work before its first poll: it still gives the call
+//! its full `after`. Use [`timeout_at`] for a fixed deadline instead (one shared by
+//! several calls, or computed before queueing). `#[timeout]` fixes its deadline when
+//! the covered call starts ([`TimeoutLayer`]).
 //!
-//! - **A call that is ready at once costs what the bare call costs.** Cached answers,
-//!   short-circuited errors (`CircuitOpen`), and most `?` exits are ready at the first poll;
-//!   they never read the clock or touch the timer wheel. This is the "success path" rule of
-//!   the crate.
-//! - **The budget covers the call, not the time before it.** A `Timeout` built, then stored
-//!   or queued behind other work before its first poll, still gives the call its full
-//!   `after`. With the attribute macros the future is polled as soon as it is built, so the
-//!   two definitions only differ when you build a `Timeout` by hand and poll it later. Use
-//!   [`timeout_at`] when you want a fixed deadline instead (e.g. one shared by several
-//!   calls, or computed before queueing).
+//! The timer itself is built only if the inner future returns `Pending`: a call that
+//! is ready at its first poll (a cached answer, an early `?`) never touches the timer
+//! wheel.
 //!
 //! Other choices, all the same as tokio's:
 //! - The inner future is polled before the timer, so an output that is ready at the instant
@@ -65,20 +64,21 @@
 
 mod error;
 mod future;
+mod layer;
 
 pub use error::TimedOut;
 pub use future::Timeout;
+pub use layer::{Deadline, FromTimedOut, TimeoutLayer, TimeoutStack};
 
 use core::future::Future;
 use core::time::Duration;
 use tokio::time::Instant;
 
-/// Runs `fut` with a deadline `after` its first `Pending` poll.
+/// Runs `fut` with a deadline `after` its first poll.
 ///
 /// Resolves to `Ok(output)` if `fut` finishes in time, else to `Err(TimedOut)` once the deadline
-/// passes, after dropping `fut`. Reads no clock and builds no timer if `fut` is ready at its
-/// first poll (see the [module docs](self) for how this differs from
-/// [`tokio::time::timeout`]).
+/// passes, after dropping `fut`. Builds no timer if `fut` is ready at its first poll (see the
+/// [module docs](self) for how this differs from [`tokio::time::timeout`]).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]

@@ -1,0 +1,89 @@
+//! What each attribute module provides: a [`Spec`] (its name and keys) and an
+//! [`Attribute`] (its parsed arguments, the checks it makes, the layer it emits).
+//!
+//! The shared machinery (the key/value loop in `args`, the stack in `stack`, the
+//! expansion in `expand`) works on these and names no attribute; `attrs` lists them.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::ParseStream;
+use syn::{Ident, Path, Signature};
+
+use crate::errors::Errors;
+
+/// An attribute's description, one `static` per attribute module.
+pub(crate) struct Spec {
+    /// `retry`, as written in `#[retry(..)]`.
+    pub(crate) name: &'static str,
+    /// Every key it takes, with an example value for messages; `crate` included.
+    pub(crate) keys: &'static [(&'static str, &'static str)],
+    /// A value it takes without a key (`#[timeout(10s)]`): what it is and an example.
+    pub(crate) positional: Option<(&'static str, &'static str)>,
+    /// Parses the arguments: `args::parse::<TheAttribute>`.
+    pub(crate) parse: fn(TokenStream, Span, &mut Errors) -> Parsed,
+}
+
+impl std::fmt::Debug for Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#[{}]", self.name)
+    }
+}
+
+/// One attribute of a stack, parsed.
+pub(crate) struct Parsed {
+    pub(crate) spec: &'static Spec,
+    /// The attribute's name, for errors about the attribute as a whole.
+    pub(crate) span: Span,
+    /// Its `crate = PATH`.
+    pub(crate) krate: Option<Path>,
+    pub(crate) attribute: Box<dyn Attribute>,
+}
+
+/// An attribute's arguments, parsed key by key (see `args::parse`).
+pub(crate) trait Keys: Default + Attribute + 'static {
+    /// The attribute this parses.
+    const SPEC: &'static Spec;
+
+    /// Parses the value of `key` (after its `=`); `false` when the attribute has no
+    /// such key (the caller reports it).
+    fn key(&mut self, key: &Ident, input: ParseStream<'_>, errors: &mut Errors) -> bool;
+
+    /// Parses a value given without a key; only for a [`Spec::positional`] attribute.
+    fn positional(&mut self, _input: ParseStream<'_>, _errors: &mut Errors) {}
+
+    /// Rules over several keys, or a key that is missing. `span` is the attribute's.
+    fn validate(&self, _span: Span, _errors: &mut Errors) {}
+}
+
+/// What the expansion needs to know of the function, for the layers it emits.
+pub(crate) struct Emit<'a> {
+    /// `::resilience::__private`, or the user's `crate = PATH` with `__private`.
+    pub(crate) private: &'a TokenStream,
+    pub(crate) sig: &'a Signature,
+    /// The attribute's own span: a bound its builder call checks is reported there.
+    pub(crate) span: Span,
+}
+
+/// A parsed attribute: what it checks and what it emits.
+pub(crate) trait Attribute {
+    /// Checks on the function this attribute needs (async, named parameters, ...).
+    fn check(&self, _sig: &Signature, _errors: &mut Errors) {}
+
+    /// The builder call that adds this attribute's layer: `.retry(..)`.
+    fn layer(&self, emit: &Emit<'_>) -> TokenStream;
+
+    /// Functions the layer calls besides the body (fallback agents), in order.
+    fn agents(&self) -> &[Path] {
+        &[]
+    }
+
+    /// Whether the layer may run what is below it more than once: then the body is
+    /// awaited in a loop and may not consume its arguments.
+    fn repeats(&self) -> bool {
+        false
+    }
+
+    /// Whether the layer may wait before the call (a queue, a pacing delay).
+    fn waits(&self) -> bool {
+        false
+    }
+}

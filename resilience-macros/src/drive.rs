@@ -1,0 +1,265 @@
+//! The body that replaces a function's: its pipeline, built from each attribute's
+//! layer, and the loop that drives it.
+//!
+//! The body is awaited inline, not passed as a closure: see the runtime's `pipeline`
+//! module docs for why. An `async fn` uses the runtime's protocol (`enter`, `guard`,
+//! `leave`, and `wait` only when a layer waits), so no awaited future carries the
+//! result. A stack whose layers never call below them twice gets straight-line code
+//! (`enter`, one call, `finish`), so its body may consume its arguments. A blocking
+//! function drives the same protocol with `wait_blocking`; its body runs as
+//! `(|| -> R { BODY })()`, so that its `return` and `?` end one call, not the function.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
+
+use crate::attribute::{Emit, Parsed};
+use crate::expand::{generated, generated_at, hidden, is_primitive};
+use crate::item::Function;
+
+/// The statements that replace the body.
+pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
+    // The user's `crate = path`, made to look generated (same resolution, located where
+    // it was written) so lints such as `unused_qualifications` leave it alone.
+    let krate = stack
+        .iter()
+        .find_map(|layer| layer.krate.as_ref().map(|path| generated(quote!(#path))))
+        .unwrap_or_else(|| quote!(::resilience));
+    let private = quote!(#krate::__private);
+    let sig = &function.sig;
+    let is_async = sig.asyncness.is_some();
+
+    let mut ret = match &sig.output {
+        ReturnType::Type(_, ty) => (**ty).clone(),
+        ReturnType::Default => syn::parse_quote!(()),
+    };
+    EraseImplTrait.visit_type_mut(&mut ret);
+    let layers = stack.iter().map(|layer| {
+        layer.attribute.layer(&Emit {
+            private: &private,
+            sig,
+            span: layer.span,
+        })
+    });
+
+    let pipeline = hidden("__resilience");
+    // Spanned on the return type: a function that does not return a `Result` is
+    // refused there, once, by the `IsResult` bound of `pipeline`.
+    let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
+    let build = quote! {
+        let mut #pipeline = #start #(#layers)* .build();
+    };
+    let protocol = Protocol {
+        private: &private,
+        is_async,
+        repeats: stack.iter().any(|layer| layer.attribute.repeats()),
+        waits: stack.iter().any(|layer| layer.attribute.waits()),
+    };
+    let primary = primary_call(function, &ret, &protocol);
+    let agents = stack
+        .iter()
+        .flat_map(|layer| layer.attribute.agents())
+        .map(|agent| protocol.call(agent_call(agent, sig)));
+    let calls: Vec<TokenStream> = std::iter::once(primary).chain(agents).collect();
+    let drive = protocol.drive(calls);
+    quote!(#build #drive)
+}
+
+/// How the driver of one stack looks.
+struct Protocol<'a> {
+    private: &'a TokenStream,
+    is_async: bool,
+    /// Some layer calls below it more than once: a loop.
+    repeats: bool,
+    /// Some layer may wait before the call.
+    waits: bool,
+}
+
+impl Protocol<'_> {
+    /// A call, as its outcome.
+    fn call(&self, call: TokenStream) -> TokenStream {
+        let pipeline = hidden("__resilience");
+        if self.is_async {
+            quote!(#pipeline.guard(#call).await)
+        } else {
+            let private = self.private;
+            quote!(#private::Outcome::from(#call))
+        }
+    }
+
+    /// `.wait().await` or `.wait_blocking()`.
+    fn wait(&self) -> TokenStream {
+        let pipeline = hidden("__resilience");
+        if self.is_async {
+            quote!(#pipeline.wait().await)
+        } else {
+            quote!(#pipeline.wait_blocking())
+        }
+    }
+
+    fn drive(&self, calls: Vec<TokenStream>) -> TokenStream {
+        let private = self.private;
+        let pipeline = hidden("__resilience");
+        let flow = hidden("__flow");
+        let which = hidden("__call");
+        let outcome = hidden("__outcome");
+        let result = hidden("__result");
+        let wait = self.wait();
+
+        if !self.repeats {
+            // At most one call: straight-line code, so the body may consume its arguments.
+            let primary = &calls[0];
+            let enter = if self.waits {
+                quote! {
+                    let mut #flow = #pipeline.enter();
+                    while let #private::Flow::Wait = #flow {
+                        #flow = #wait;
+                    }
+                    if let #private::Flow::Done(#result) = #flow {
+                        return #result;
+                    }
+                }
+            } else {
+                quote! {
+                    if let #private::Flow::Done(#result) = #pipeline.enter() {
+                        return #result;
+                    }
+                }
+            };
+            return quote! {
+                #enter
+                let #outcome = #primary;
+                #pipeline.finish(#outcome)
+            };
+        }
+
+        // `{ __flow }` moves the flow out, so it is not kept across the awaits below.
+        let (call, outcome_expr) = if let [primary] = calls.as_slice() {
+            (quote!(#private::Flow::Call(_) => {}), quote!(#primary))
+        } else {
+            let last = calls.len() - 1;
+            let arms = calls.iter().enumerate().map(|(index, call)| {
+                let pattern = call_pattern(index, last);
+                quote!(#pattern => #call,)
+            });
+            (
+                quote!(#private::Flow::Call(#which) => #which,),
+                quote!(match #which { #(#arms)* }),
+            )
+        };
+        let (bind, semi) = if calls.len() == 1 {
+            (quote!(), quote!())
+        } else {
+            (quote!(let #which =), quote!(;))
+        };
+        quote! {
+            let mut #flow = #pipeline.enter();
+            loop {
+                #bind match { #flow } {
+                    #call
+                    #private::Flow::Done(#result) => break #result,
+                    #private::Flow::Wait => {
+                        #flow = #wait;
+                        continue;
+                    }
+                }#semi
+                let #outcome = #outcome_expr;
+                #flow = #pipeline.leave(#outcome);
+            }
+        }
+    }
+}
+
+/// The body, as one call.
+fn primary_call(function: &Function, ret: &Type, protocol: &Protocol<'_>) -> TokenStream {
+    let body = &function.body;
+    let ret = generated(quote!(#ret));
+    if protocol.is_async {
+        // A branch that never runs (async-trait's) returns a value of the declared
+        // type: it fixes the block's output, so a body of the wrong type is reported
+        // inside the body, and `?` knows what to convert into.
+        let never = hidden("__ret");
+        let statements = match body.clone().into_iter().next() {
+            Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
+            _ => body.clone(),
+        };
+        protocol.call(quote!(async {
+            if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
+                return #never;
+            }
+            #statements
+        }))
+    } else {
+        // A closure, so that `return` and `?` in the body end this call only; its
+        // return type written out, so that `?` knows what to convert into.
+        protocol.call(quote!((|| -> #ret #body)()))
+    }
+}
+
+/// The pattern of call `index` among `0..=last`: the body is `0`, agent k is `k`, and the
+/// last one is `_` so the `match` needs no unreachable arm.
+fn call_pattern(index: usize, last: usize) -> TokenStream {
+    if index == last {
+        quote!(_)
+    } else {
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
+        quote!(#index)
+    }
+}
+
+/// A call of a fallback agent with the function's own arguments: references passed on
+/// (reborrowed when `&mut`), owned values cloned (an agent runs after the body already
+/// used them).
+fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
+    let takes_self = agent
+        .segments
+        .first()
+        .is_some_and(|s| s.ident == "Self" && agent.segments.len() > 1);
+    let args = sig.inputs.iter().filter_map(|input| match input {
+        FnArg::Receiver(receiver) => {
+            if !takes_self {
+                return None;
+            }
+            Some(forward(
+                &format_ident!("self"),
+                &receiver.ty,
+                receiver.span(),
+            ))
+        }
+        FnArg::Typed(typed) => match &*typed.pat {
+            Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span())),
+            // Refused in `check_signature`.
+            _ => None,
+        },
+    });
+    quote!(#agent(#(#args),*))
+}
+
+fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
+        Type::Reference(_) => quote!(#name),
+        _ if is_primitive(ty) => quote!(#name),
+        // Located at the parameter's type, so a missing `Clone` is reported there.
+        _ => {
+            quote_spanned!(Span::call_site().located_at(span)=> ::core::clone::Clone::clone(&#name))
+        }
+    }
+}
+
+/// `impl Trait` cannot be named inside the body: let inference fill it in.
+struct EraseImplTrait;
+
+impl VisitMut for EraseImplTrait {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(impl_trait) = ty {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](impl_trait.span()),
+            });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The kinds of value attribute keys take, shared by every attribute: counts,
+//! durations, choices, error filters, paths.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::parse::ParseStream;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Lit, LitStr, Pat, Path, Token};
+
+use crate::args::{Slot, closest};
+use crate::duration::DurationArg;
+use crate::errors::Errors;
+
+/// A whole number of at least 1: `attempts`, `threshold`, `success_threshold`, `probes`.
+pub(crate) fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<u32> {
+    let expr: Expr = input.parse()?;
+    let lit = match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(lit), ..
+        }) if lit.suffix().is_empty() || lit.suffix() == "u32" => lit,
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) if s.value().trim().parse::<u32>().is_ok() => {
+            return Err(syn::Error::new_spanned(
+                s,
+                format!(
+                    "`{key}` takes a number, not a string; write `{key} = {}`",
+                    s.value().trim()
+                ),
+            ));
+        }
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`{key}` takes a whole number written out, e.g. `{key} = 3`"),
+            ));
+        }
+    };
+    let value: u32 = lit
+        .base10_parse()
+        .map_err(|_| syn::Error::new(lit.span(), format!("`{key}` must fit in a `u32`")))?;
+    if value == 0 {
+        let message = if key == "attempts" {
+            "`attempts` counts every call, the first included, so it must be at least 1; write `attempts = 1` for no retries".to_owned()
+        } else {
+            format!("`{key}` must be at least 1")
+        };
+        return Err(syn::Error::new(lit.span(), message));
+    }
+    Ok(value)
+}
+
+/// A `u64` literal: `seed = 42`.
+pub(crate) fn u64_literal(input: ParseStream<'_>) -> syn::Result<u64> {
+    input.parse::<syn::LitInt>()?.base10_parse::<u64>()
+}
+
+/// A duration: `250ms`, `10s`, or an expression of type `Duration`.
+pub(crate) fn duration(input: ParseStream<'_>) -> syn::Result<DurationArg> {
+    DurationArg::parse(input.parse()?)
+}
+
+/// An expression, as written.
+pub(crate) fn expr(input: ParseStream<'_>) -> syn::Result<Expr> {
+    input.parse()
+}
+
+/// One of a few names, written as a string: `backoff = "exp"`.
+pub(crate) trait Choice: Copy + 'static {
+    /// Every name and its value.
+    const ALL: &'static [(&'static str, Self)];
+}
+
+/// Parses a [`Choice`]; the span is the string's.
+pub(crate) fn choice<C: Choice>(input: ParseStream<'_>, key: &Ident) -> syn::Result<(C, Span)> {
+    let list = C::ALL
+        .iter()
+        .map(|(v, _)| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let expr: Expr = input.parse()?;
+    let lit = match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => lit.clone(),
+        Expr::Path(path) if path.path.get_ident().is_some() => {
+            let word = path
+                .path
+                .get_ident()
+                .map(Ident::to_string)
+                .unwrap_or_default();
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`{key}` takes a string; write `{key} = \"{word}\"` (one of {list})"),
+            ));
+        }
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`{key}` takes one of {list}"),
+            ));
+        }
+    };
+    let value = lit.value();
+    match C::ALL.iter().find(|(name, _)| *name == value) {
+        Some((_, choice)) => Ok((*choice, lit.span())),
+        None => {
+            let hint = match closest(&value, C::ALL.iter().map(|(name, _)| *name)) {
+                Some(close) => format!("; did you mean \"{close}\"?"),
+                None => String::new(),
+            };
+            Err(syn::Error::new(
+                lit.span(),
+                format!("unknown `{key}` \"{value}\"; expected one of {list}{hint}"),
+            ))
+        }
+    }
+}
+
+/// Which errors a layer acts on: a pattern (`on = ApiError::Network | ..`) or a
+/// predicate (`when = is_transient`).
+pub(crate) enum Filter {
+    On(Box<Pat>),
+    When(Box<Expr>),
+}
+
+/// Parses `on = PATTERN` or `when = PATH` into `slot`; `false` for any other key.
+pub(crate) fn filter(
+    slot: &mut Slot<Filter>,
+    key: &Ident,
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> bool {
+    let filter = if key == "on" {
+        crate::args::value(input, errors, |input| on_pattern(input, key))
+            .map(|pat| Filter::On(Box::new(pat)))
+    } else if key == "when" {
+        crate::args::value(input, errors, expr).map(|expr| Filter::When(Box::new(expr)))
+    } else {
+        return false;
+    };
+    match slot.key() {
+        Some(first) if first != key => errors.spanned(
+            key,
+            format!(
+                "`on` and `when` both choose which errors count; keep `{first}` or `{key}`, not both"
+            ),
+        ),
+        _ => slot.set(key, filter, errors),
+    }
+    true
+}
+
+/// The pattern of `on = ...`, refusing what reads as a test but is not one.
+fn on_pattern(input: ParseStream<'_>, key: &Ident) -> syn::Result<Pat> {
+    const USE_WHEN: &str =
+        "for a test written as code, use `when = is_transient` with a `fn(&E) -> bool`";
+    if input.peek(Token![|]) || input.peek(Token![||]) || input.peek(Token![move]) {
+        return Err(input.error(format!(
+            "`{key}` takes a pattern, not a closure; write `when = |e| ...` instead"
+        )));
+    }
+    let pat = Pat::parse_multi_with_leading_vert(input).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format!("`{key}` takes a pattern such as `ApiError::Network | ApiError::Timeout(_)`; {USE_WHEN}"),
+        )
+    })?;
+    if input.peek(Token![if]) {
+        return Err(input.error(format!(
+            "`{key}` takes a pattern without a guard; move the `if ...` into a function and write `when = that_function`"
+        )));
+    }
+    if input.peek(Token![.]) || input.peek(syn::token::Paren) {
+        return Err(input.error(format!(
+            "`{key}` takes a pattern, not an expression; {USE_WHEN}"
+        )));
+    }
+    let cases: Vec<&Pat> = match &pat {
+        Pat::Or(or) => or.cases.iter().collect(),
+        other => vec![other],
+    };
+    for case in cases {
+        if let Pat::Ident(binding) = case {
+            let name = binding.ident.to_string();
+            let lowercase = name.starts_with(|c: char| c.is_lowercase() || c == '_');
+            if binding.subpat.is_none() && lowercase {
+                return Err(syn::Error::new_spanned(
+                    binding,
+                    format!(
+                        "`{key} = {name}` is a pattern that binds every error to the name `{name}`, so it would match them all; to call a function `{name}(&E) -> bool`, write `when = {name}`"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(pat)
+}
+
+/// The `fn(&E) -> bool` that picks the errors a layer acts on.
+pub(crate) fn filter_tokens(slot: &Slot<Filter>) -> TokenStream {
+    let error = Ident::new("__error", Span::mixed_site());
+    match slot.get() {
+        Some(Filter::On(pat)) => quote!(|#error| ::core::matches!(#error, #pat)),
+        Some(Filter::When(expr)) => quote!(#expr),
+        None => quote!(|_| true),
+    }
+}
+
+/// `crate = ::resilience`, `crate = my::resilience` or `crate = "my::resilience"`.
+pub(crate) fn crate_path(input: ParseStream<'_>, key: &Ident) -> syn::Result<Path> {
+    let hint = || {
+        format!(
+            "`{key}` takes the path of the `resilience` crate, e.g. `{key} = ::resilience` or `{key} = \"my::resilience\"`"
+        )
+    };
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return lit
+            .parse_with(Path::parse_mod_style)
+            .map_err(|_| syn::Error::new(lit.span(), hint()));
+    }
+    let fork = input.fork();
+    match fork.call(Path::parse_mod_style) {
+        Ok(path) if fork.is_empty() || fork.peek(Token![,]) => {
+            use syn::parse::discouraged::Speculative;
+            input.advance_to(&fork);
+            Ok(path)
+        }
+        _ => {
+            let span = input.span();
+            crate::args::skip_value(input);
+            Err(syn::Error::new(span, hint()))
+        }
+    }
+}
+
+/// A name given to a shared thing: `name = "openai"`, a non-empty string literal.
+pub(crate) fn name(input: ParseStream<'_>, key: &Ident, what: &str) -> syn::Result<LitStr> {
+    let expr: Expr = input.parse()?;
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => {
+            if lit.value().trim().is_empty() {
+                Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "a {what}'s `{key}` must not be empty; leave `{key}` out to use the function's path"
+                    ),
+                ))
+            } else {
+                Ok(lit)
+            }
+        }
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes a string literal, e.g. `{key} = \"openai\"`"),
+        )),
+    }
+}
+
+/// A list of functions: `agents = [gpt35, local_llm, Self::cached]`, each at most once.
+pub(crate) fn functions(input: ParseStream<'_>, key: &Ident, noun: &str) -> syn::Result<Vec<Path>> {
+    if !input.peek(syn::token::Bracket) {
+        let expr: Expr = input.parse()?;
+        let shown = quote::ToTokens::to_token_stream(&expr).to_string();
+        return Err(syn::Error::new_spanned(
+            &expr,
+            format!("`{key}` takes a list of functions in brackets, e.g. `{key} = [{shown}]`"),
+        ));
+    }
+    let content;
+    let brackets = syn::bracketed!(content in input);
+    let list = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+    let functions: Vec<Path> = list.into_iter().collect();
+    if functions.is_empty() {
+        return Err(syn::Error::new(
+            brackets.span.join(),
+            format!("`{key}` needs at least one function, e.g. `{key} = [backup]`"),
+        ));
+    }
+    let mut error: Option<syn::Error> = None;
+    for (i, function) in functions.iter().enumerate() {
+        if functions[..i].contains(function) {
+            let e = syn::Error::new_spanned(
+                function,
+                format!(
+                    "`{}` is already in `{key}`; each {noun} is called at most once, so list it once",
+                    quote::ToTokens::to_token_stream(function)
+                        .to_string()
+                        .replace(' ', "")
+                ),
+            );
+            match &mut error {
+                Some(first) => first.combine(e),
+                None => error = Some(e),
+            }
+        }
+    }
+    error.map_or(Ok(functions), Err)
+}
+
+/// `factor = 2.0`: a literal is checked here; an expression is left to the runtime's
+/// `const` builder.
+pub(crate) fn factor(input: ParseStream<'_>) -> syn::Result<TokenStream> {
+    const FIX: &str = "a finite number of at least 1.0, e.g. `factor = 2.0`";
+    let expr: Expr = input.parse()?;
+    let (negative, lit) = match &expr {
+        Expr::Lit(syn::ExprLit { lit, .. }) => (false, Some(lit)),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => match &**inner {
+            Expr::Lit(syn::ExprLit { lit, .. }) => (true, Some(lit)),
+            _ => (true, None),
+        },
+        _ => (false, None),
+    };
+    if let Some(lit) = lit {
+        let value = match lit {
+            Lit::Float(f) if matches!(f.suffix(), "" | "f64" | "f32") => {
+                f.base10_parse::<f64>().ok()
+            }
+            Lit::Int(i) if i.suffix().is_empty() => i.base10_parse::<f64>().ok(),
+            _ => None,
+        };
+        let Some(value) = value.map(|v| if negative { -v } else { v }) else {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`factor` takes {FIX}"),
+            ));
+        };
+        if !(value.is_finite() && value >= 1.0) {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`factor` must be {FIX}: a smaller factor would shrink the delays"),
+            ));
+        }
+        // Hand the runtime an `f64` literal, whatever the user wrote (`2` or `2.0`).
+        let lit = proc_macro2::Literal::f64_unsuffixed(value);
+        return Ok(quote::quote_spanned!(expr.span()=> #lit));
+    }
+    if let Expr::Path(path) = &expr {
+        let last = path.path.segments.last().map(|s| s.ident.to_string());
+        if matches!(
+            last.as_deref(),
+            Some("NAN" | "INFINITY" | "NEG_INFINITY" | "EPSILON" | "MIN_POSITIVE")
+        ) {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`factor` must be {FIX}"),
+            ));
+        }
+    }
+    if negative {
+        return Err(syn::Error::new_spanned(
+            &expr,
+            format!("`factor` must be {FIX}"),
+        ));
+    }
+    Ok(quote::quote!(#expr))
+}

@@ -78,7 +78,7 @@
 //!             &POLICY
 //!         },
 //!         |error| matches!(error, ApiError::Network),
-//!         None,
+//!         resilience::retry::NoRetryAfter,
 //!     )
 //!     .build();
 //!     let mut flow = pipeline.enter();
@@ -159,7 +159,7 @@ pub mod __private {
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
     pub use resilience_core::pipeline::{Flow, Outcome, pipeline};
-    pub use resilience_core::retry::RetryPolicy;
+    pub use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not
     /// check (an expression, not a literal) stops compilation here.

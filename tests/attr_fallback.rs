@@ -158,7 +158,10 @@ async fn each_step_down_is_an_event() {
             format!("{} -> {} ({})", field("from"), field("to"), field("level"))
         })
         .collect();
-    assert_eq!(steps, ["primary -> second (1)", "second -> third (2)"]);
+    assert_eq!(
+        steps,
+        ["attr_fallback::first -> second (1)", "second -> third (2)"]
+    );
     let served: Vec<&str> = events
         .iter()
         .filter(|e| e.message == "fallback served")

@@ -268,7 +268,7 @@ proptest! {
         let (result, total) = paused_runtime().block_on(async {
             let origin = Instant::now();
             let mut p = pipeline::<Result<usize, ApiError>>()
-                .retry(&policy, retryable, Some(server_delay))
+                .retry(&policy, retryable, server_delay)
                 .build();
             let mut flow = p.enter();
             let result = loop {
@@ -320,9 +320,9 @@ proptest! {
             }
             let p = pipeline::<Result<usize, ApiError>>();
             let result = if outer {
-                drive!(p.timeout(after).retry(&policy, retryable, Some(server_delay)))
+                drive!(p.timeout(after).retry(&policy, retryable, server_delay))
             } else {
-                drive!(p.retry(&policy, retryable, Some(server_delay)).timeout(after))
+                drive!(p.retry(&policy, retryable, server_delay).timeout(after))
             };
             (result, origin.elapsed())
         });

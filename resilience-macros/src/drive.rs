@@ -48,8 +48,12 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
     // Spanned on the return type: a function that does not return a `Result` is
     // refused there, once, by the `IsResult` bound of `pipeline`.
     let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
+    let name = sig.ident.to_string();
     let build = quote! {
-        let mut #pipeline = #start #(#layers)* .build();
+        let mut #pipeline = #start
+            .name(::core::concat!(::core::module_path!(), "::", #name))
+            #(#layers)*
+            .build();
     };
     let protocol = Protocol {
         private: &private,

@@ -3,6 +3,7 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ConfigError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "load_config"))
         .fallback(&["from_disk"], |_| true)
         .circuit(
             {
@@ -33,7 +34,7 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
                 &POLICY
             },
             |_| true,
-            ::core::option::Option::None,
+            ::resilience::__private::NoRetryAfter,
         )
         .build();
     let mut __flow = __resilience.enter();
@@ -61,6 +62,7 @@ fn consume(request: Request) -> Result<Response, ConfigError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<Response, ConfigError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "consume"))
         .circuit(
             {
                 static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(

@@ -3,6 +3,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "complete"))
         .circuit(
             {
                 static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(

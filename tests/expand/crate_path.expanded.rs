@@ -3,6 +3,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = my::vendored::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "complete"))
         .retry(
             {
                 static POLICY: my::vendored::resilience::__private::RetryPolicy = my::vendored::resilience::__private::ConfigError::unwrap_const(
@@ -13,7 +14,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
                 &POLICY
             },
             |_| true,
-            ::core::option::Option::None,
+            my::vendored::resilience::__private::NoRetryAfter,
         )
         .timeout(::core::time::Duration::from_secs(5))
         .build();
@@ -45,6 +46,7 @@ fn blocking(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = my::vendored::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "blocking"))
         .retry(
             {
                 static POLICY: my::vendored::resilience::__private::RetryPolicy = my::vendored::resilience::__private::ConfigError::unwrap_const(
@@ -53,7 +55,7 @@ fn blocking(prompt: &str) -> Result<String, ApiError> {
                 &POLICY
             },
             |_| true,
-            ::core::option::Option::None,
+            my::vendored::resilience::__private::NoRetryAfter,
         )
         .circuit(
             {

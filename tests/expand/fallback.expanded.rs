@@ -3,6 +3,7 @@ async fn gpt4(prompt: &str, max_tokens: u32) -> Result<String, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "gpt4"))
         .fallback(
             &["gpt35", "local::llm"],
             |__error| ::core::matches!(__error, ApiError::Network),

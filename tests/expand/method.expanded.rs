@@ -4,6 +4,7 @@ impl Client {
         let mut __resilience = ::resilience::__private::pipeline::<
             Result<String, ApiError>,
         >()
+            .name(::core::concat!(::core::module_path!(), "::", "complete"))
             .retry(
                 {
                     static POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::ConfigError::unwrap_const(
@@ -14,7 +15,7 @@ impl Client {
                     &POLICY
                 },
                 |_| true,
-                ::core::option::Option::Some(ApiError::retry_after),
+                ApiError::retry_after,
             )
             .circuit(&BREAKER, |_| true)
             .build();

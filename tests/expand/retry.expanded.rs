@@ -3,6 +3,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "complete"))
         .retry(
             {
                 static POLICY: ::resilience::__private::RetryPolicy = ::resilience::__private::ConfigError::unwrap_const(
@@ -25,7 +26,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
                     __error, ApiError::Network | ApiError::RateLimited { .. }
                 )
             },
-            ::core::option::Option::None,
+            ::resilience::__private::NoRetryAfter,
         )
         .build();
     let mut __flow = __resilience.enter();

@@ -3,6 +3,7 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "gpt4"))
         .fallback(&["gpt35", "local_llm"], |_| true)
         .circuit(
             {
@@ -39,7 +40,7 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
                     __error, ApiError::Network | ApiError::RateLimited { .. }
                 )
             },
-            ::core::option::Option::None,
+            ::resilience::__private::NoRetryAfter,
         )
         .timeout(::core::time::Duration::from_secs(10))
         .build();

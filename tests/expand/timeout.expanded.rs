@@ -3,6 +3,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<
         Result<String, ApiError>,
     >()
+        .name(::core::concat!(::core::module_path!(), "::", "complete"))
         .timeout(::core::time::Duration::from_millis(1500))
         .build();
     if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {

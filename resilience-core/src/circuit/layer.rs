@@ -16,8 +16,9 @@ use core::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use super::{CircuitBreaker, CircuitOpen, Permit};
-use crate::pipeline::{Builder, Layer, Outcome, Stack, Step, Then};
+use super::permit::{Settled, Ticket};
+use super::{CircuitBreaker, CircuitOpen};
+use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, Then};
 
 /// `E` can carry a [`CircuitOpen`] rejection.
 ///
@@ -61,11 +62,13 @@ pub struct CircuitLayer<'a, E, Counts> {
     breaker: &'a CircuitBreaker,
     counts: Counts,
     /// `E::from`, taken where `E: From<CircuitOpen>` is checked, so a missing impl is
-    /// one error at the builder call, not one per method the expansion calls.
+    /// one error at the builder call, not one per method the expansion calls. (A
+    /// pointer: as an `impl Fn` it would take no space, but a missing impl would be
+    /// reported twice.)
     open: fn(CircuitOpen) -> E,
 }
 
-impl<'a, E: FromCircuitOpen, Counts> CircuitLayer<'a, E, Counts> {
+impl<'a, E, Counts> CircuitLayer<'a, E, Counts> {
     /// The layer for `breaker`, counting the errors `counts` accepts as failures.
     ///
     /// ```
@@ -76,8 +79,11 @@ impl<'a, E: FromCircuitOpen, Counts> CircuitLayer<'a, E, Counts> {
     /// let layer = CircuitLayer::<E, _>::new(&breaker, |_: &E| true);
     /// # let _ = layer;
     /// ```
-    pub fn new(breaker: &'a CircuitBreaker, counts: Counts) -> Self {
-        Self {
+    pub fn new(breaker: &'a CircuitBreaker, counts: Counts) -> Self
+    where
+        E: FromCircuitOpen,
+    {
+        CircuitLayer {
             breaker,
             counts,
             open: E::from,
@@ -89,9 +95,10 @@ impl<'a, T, E, Counts: Fn(&E) -> bool> Layer<T, E> for CircuitLayer<'a, E, Count
     type Stack<S: Stack<T, E>> = CircuitStack<'a, E, Counts, S>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> CircuitStack<'a, E, Counts, S> {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> CircuitStack<'a, E, Counts, S> {
         CircuitStack {
-            state: Admission::Idle(self.breaker),
+            breaker: self.breaker,
+            held: None,
             counts: self.counts,
             call: AtomicU8::new(UNWATCHED),
             open: self.open,
@@ -124,17 +131,12 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     }
 }
 
-/// The breaker, or the permit of the call in flight (which knows its breaker).
-enum Admission<'a> {
-    Idle(&'a CircuitBreaker),
-    /// Dropped without an outcome when an outer deadline cancels the call, which gives a
-    /// half-open probe slot back.
-    Held(Permit<'a>),
-}
-
 /// A [`CircuitLayer`] around the stack `S`.
 pub struct CircuitStack<'a, E, Counts, S> {
-    state: Admission<'a>,
+    breaker: &'a CircuitBreaker,
+    /// The admission of the call in flight. Still held when the stack is dropped: the
+    /// call was cancelled (an outer deadline, a dropped future), or it panicked.
+    held: Option<Ticket>,
     counts: Counts,
     /// Where the guarded call stands ([`Watched`]): `UNWATCHED` for blocking calls.
     call: AtomicU8,
@@ -143,52 +145,47 @@ pub struct CircuitStack<'a, E, Counts, S> {
 }
 
 impl<E, Counts, S> Drop for CircuitStack<'_, E, Counts, S> {
-    fn drop(&mut self) {
-        // Dropped during a panic that did not come from inside our call's poll (a
-        // sibling future of the same task panicked): the call was cancelled, not
-        // failed. A permit dropped while panicking would count a failure, so hand it
-        // back explicitly. Blocking calls are never watched: a panic while their
-        // pipeline lives can only be the call's own.
-        if self.call.load(Relaxed) == IDLE && std::thread::panicking() {
-            self.release();
-        }
-    }
-}
-
-impl<'a, E, Counts, S> CircuitStack<'a, E, Counts, S> {
     #[inline(always)]
-    fn breaker(&self) -> &'a CircuitBreaker {
-        match &self.state {
-            Admission::Idle(breaker) => breaker,
-            Admission::Held(permit) => permit.breaker(),
-        }
-    }
-
-    /// Gives a held permit back without an outcome.
-    fn release(&mut self) {
-        let breaker = self.breaker();
-        if let Admission::Held(permit) =
-            core::mem::replace(&mut self.state, Admission::Idle(breaker))
-        {
-            permit.cancel();
+    fn drop(&mut self) {
+        if let Some(ticket) = self.held {
+            self.abandoned(ticket);
         }
     }
 }
 
-impl<E, Counts: Fn(&E) -> bool, S> CircuitStack<'_, E, Counts, S> {
+impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
+    /// Dropped with a call in flight. During a panic that unwound out of the call's
+    /// own poll, or of a blocking call (never watched: a panic while its pipeline lives
+    /// can only be its own), that is a failure; otherwise, a sibling future's panic
+    /// included, a cancellation.
+    #[cold]
+    #[inline(never)]
+    fn abandoned(&self, ticket: Ticket) {
+        let own_panic = std::thread::panicking() && self.call.load(Relaxed) != IDLE;
+        let settled = if own_panic {
+            Settled::Failure
+        } else {
+            Settled::Neither
+        };
+        self.breaker.settle(ticket, settled);
+    }
+}
+
+impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
     /// Records what the stack below answered.
     #[inline(always)]
-    fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E> {
+    fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E>
+    where
+        Counts: Fn(&E) -> bool,
+    {
         if let Step::Done { result, .. } = &step {
-            let breaker = self.breaker();
-            if let Admission::Held(permit) =
-                core::mem::replace(&mut self.state, Admission::Idle(breaker))
-            {
-                match result {
-                    Ok(_) => permit.success(),
-                    Err(error) if (self.counts)(error) => permit.failure(),
-                    Err(_) => permit.ignore(),
-                }
+            if let Some(ticket) = self.held.take() {
+                let settled = match result {
+                    Ok(_) => Settled::Success,
+                    Err(error) if (self.counts)(error) => Settled::Failure,
+                    Err(_) => Settled::Neither,
+                };
+                self.breaker.settle(ticket, settled);
             }
         }
         step
@@ -204,10 +201,9 @@ impl<T, E, Counts: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for CircuitStack<
 
     #[inline(always)]
     fn enter(&mut self) -> Step<T, E> {
-        match self.breaker().try_acquire() {
+        match self.breaker.try_acquire() {
             Ok(permit) => {
-                // A permit still held would be a cancelled call: dropping it says so.
-                self.state = Admission::Held(permit);
+                self.held = Some(permit.into_ticket());
                 let step = self.inner.enter();
                 self.up(step)
             }
@@ -241,7 +237,9 @@ impl<T, E, Counts: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for CircuitStack<
 
     fn cancel(&mut self) {
         // Cancelled calls count as nothing.
-        self.release();
+        if let Some(ticket) = self.held.take() {
+            self.breaker.settle(ticket, Settled::Neither);
+        }
         self.inner.cancel();
     }
 }
@@ -313,19 +311,23 @@ impl<G: Future> Future for Watched<'_, G> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::Body;
+    use crate::pipeline::{Body, PipelineContext};
 
     #[test]
-    fn the_layer_holds_the_breaker_or_the_permit_never_both() {
-        // The breaker or the permit (16); `E::from` for a rejection (8); the flag that
-        // tells the call's own panic from a sibling's (1, padded).
+    fn the_layer_holds_the_breaker_and_at_most_a_ticket() {
+        // The breaker (8); the ticket of the call in flight (8); `E::from` (8); the flag
+        // that tells the call's own panic from a sibling's (1, padded); the filter takes
+        // no space.
+        #[derive(Debug)]
+        struct E;
+        impl From<CircuitOpen> for E {
+            fn from(_: CircuitOpen) -> Self {
+                E
+            }
+        }
         let breaker = CircuitBreaker::builder().build().unwrap();
-        let layer = CircuitLayer::<(), _> {
-            breaker: &breaker,
-            counts: |_: &()| true,
-            open: |_| (),
-        };
-        let stack = Layer::<(), ()>::wrap(layer, Body::new());
+        let layer = CircuitLayer::new(&breaker, |_: &E| true);
+        let stack = Layer::<(), E>::wrap(layer, Body::new(), &PipelineContext::new("test"));
         assert_eq!(size_of_val(&stack), 32);
     }
 }

@@ -185,6 +185,46 @@ impl Drop for Permit<'_> {
     }
 }
 
+/// What a [`Permit`] knows of its admission, without the breaker and without a `Drop`:
+/// what the pipeline's circuit layer keeps (it holds the breaker itself, and settles a
+/// ticket it still holds when it is dropped).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ticket {
+    generation: u32,
+    probe: bool,
+}
+
+impl Permit<'_> {
+    /// The admission, for the caller to settle with [`CircuitBreaker::settle`].
+    #[inline]
+    pub(super) fn into_ticket(self) -> Ticket {
+        let (_, generation, probe) = self.into_parts();
+        Ticket { generation, probe }
+    }
+}
+
+/// How a call admitted with a [`Ticket`] ended.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Settled {
+    Success,
+    Failure,
+    /// Not counted: an error the breaker ignores, or a cancelled call.
+    Neither,
+}
+
+impl CircuitBreaker {
+    /// Records how the call admitted with `ticket` ended, as the matching [`Permit`]
+    /// method would.
+    #[inline(always)]
+    pub(super) fn settle(&self, ticket: Ticket, settled: Settled) {
+        match settled {
+            Settled::Success => self.on_success(ticket.generation, ticket.probe),
+            Settled::Failure => self.on_failure(ticket.generation, ticket.probe),
+            Settled::Neither => self.on_neither(ticket.generation, ticket.probe),
+        }
+    }
+}
+
 impl fmt::Debug for Permit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")

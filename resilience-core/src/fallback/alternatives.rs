@@ -62,8 +62,7 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     const { assert!(N > 0, "`first_ok` needs at least one alternative") };
-    let mut depth = Depth::NONE;
-    depth.enter();
+    let _depth = Depth::entered();
     let mut level = 0;
     loop {
         match call(level).await {
@@ -98,8 +97,7 @@ pub fn first_ok_blocking<const N: usize, T, E>(
     mut call: impl FnMut(usize) -> Result<T, E>,
 ) -> Result<T, E> {
     const { assert!(N > 0, "`first_ok_blocking` needs at least one alternative") };
-    let mut depth = Depth::NONE;
-    depth.enter();
+    let _depth = Depth::entered();
     let mut level = 0;
     loop {
         match call(level) {

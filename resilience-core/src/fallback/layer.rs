@@ -6,7 +6,9 @@ use core::task::{Context, Poll, ready};
 
 use super::Served;
 use super::report::{report_from_pipeline, retract};
-use crate::pipeline::{Builder, Either, Layer, Outcome, Stack, Step, Then, Unbounded};
+use crate::pipeline::{
+    Builder, Either, Layer, Outcome, PipelineContext, Stack, Step, Then, Unbounded,
+};
 
 /// `#[fallback]`'s layer: when everything below it fails with an error that `on`
 /// accepts, call the agents in order until one returns `Ok`.
@@ -53,8 +55,13 @@ impl<'a, T, E, On: Fn(&E) -> bool> Layer<T, E> for FallbackLayer<'a, E, On> {
     type Stack<S: Stack<T, E>> = FallbackStack<'a, E, On, S>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> FallbackStack<'a, E, On, S> {
+    fn wrap<S: Stack<T, E>>(
+        self,
+        inner: S,
+        context: &PipelineContext,
+    ) -> FallbackStack<'a, E, On, S> {
         FallbackStack {
+            name: context.name(),
             layer: self,
             level: 0,
             inner,
@@ -84,6 +91,8 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
 
 /// A [`FallbackLayer`] around the stack `S`.
 pub struct FallbackStack<'a, E, On, S> {
+    /// The pipeline's name: who falls back, in events.
+    name: &'static str,
     layer: FallbackLayer<'a, E, On>,
     /// 0 while the stack below runs, k while agent k runs.
     level: usize,
@@ -99,7 +108,7 @@ impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
             return None;
         }
         let from = match self.level {
-            0 => "primary",
+            0 => self.name,
             level => agents[level - 1],
         };
         self.level += 1;

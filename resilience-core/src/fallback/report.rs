@@ -45,20 +45,14 @@ impl Drop for Open {
     }
 }
 
-/// A pipeline's place in the enclosing scope's depth: counted from
-/// [`enter`](Self::enter) for as long as it lives.
+/// A pipeline's place in the enclosing scope's depth: counted for as long as it lives.
 pub(crate) struct Depth(bool);
 
 impl Depth {
-    /// Not counted yet.
-    pub(crate) const NONE: Depth = Depth(false);
-
-    /// The pipeline starts: count it in the enclosing scope, if there is one.
+    /// A pipeline starts: counted in the enclosing scope, if there is one.
     #[inline(always)]
-    pub(crate) fn enter(&mut self) {
-        if !self.0 && SCOPES.load(Relaxed) != 0 {
-            self.0 = deeper();
-        }
+    pub(crate) fn entered() -> Self {
+        Depth(SCOPES.load(Relaxed) != 0 && deeper())
     }
 }
 

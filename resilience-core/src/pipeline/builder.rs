@@ -3,6 +3,7 @@
 use core::marker::PhantomData;
 
 use super::{Body, IsResult, Pipeline, Stack};
+use crate::fallback::Depth;
 
 /// A pattern's settings, ready to wrap a stack: what each builder method adds.
 ///
@@ -11,30 +12,65 @@ use super::{Body, IsResult, Pipeline, Stack};
 /// `CircuitLayer`, ...) and a builder method on [`Builder`] that adds it.
 ///
 /// ```
-/// use resilience_core::pipeline::{pipeline, Body, Layer, Stack};
+/// use resilience_core::pipeline::{Body, Layer, PipelineContext, Stack};
 /// use resilience_core::timeout::TimeoutLayer;
 /// # #[derive(Debug)] struct E; impl From<resilience_core::TimedOut> for E { fn from(_: resilience_core::TimedOut) -> Self { E } }
 ///
 /// fn height<S: Stack<u8, E>>(_: &S) -> u32 { S::HEIGHT }
 ///
 /// let layer = TimeoutLayer::<E>::new(std::time::Duration::from_secs(1));
-/// let stack = Layer::<u8, E>::wrap(layer, Body::new());
+/// let stack = Layer::<u8, E>::wrap(layer, Body::new(), &PipelineContext::new("example"));
 /// assert_eq!(height(&stack), 1);
 /// ```
 pub trait Layer<T, E> {
     /// This layer around a stack `S`.
     type Stack<S: Stack<T, E>>: Stack<T, E>;
 
-    /// Puts this layer around `inner`.
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> Self::Stack<S>;
+    /// Puts this layer around `inner`, in the pipeline `context` describes.
+    fn wrap<S: Stack<T, E>>(self, inner: S, context: &PipelineContext) -> Self::Stack<S>;
+}
+
+/// What every layer of one pipeline may want to know of it.
+///
+/// ```
+/// use resilience_core::pipeline::PipelineContext;
+///
+/// let context = PipelineContext::new("my_app::gpt4");
+/// assert_eq!(context.name(), "my_app::gpt4");
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct PipelineContext {
+    name: &'static str,
+}
+
+impl PipelineContext {
+    /// The context of a pipeline called `name`.
+    ///
+    /// ```
+    /// let context = resilience_core::pipeline::PipelineContext::new("gpt4");
+    /// # let _ = context;
+    /// ```
+    pub const fn new(name: &'static str) -> Self {
+        PipelineContext { name }
+    }
+
+    /// The pipeline's name: the function's path for an attribute stack (what events,
+    /// metrics and default breaker names use).
+    ///
+    /// ```
+    /// assert_eq!(resilience_core::pipeline::PipelineContext::new("gpt4").name(), "gpt4");
+    /// ```
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
 }
 
 /// No layer: what an empty [`Builder`] holds.
 ///
 /// ```
-/// use resilience_core::pipeline::{Body, Identity, Layer};
+/// use resilience_core::pipeline::{Body, Identity, Layer, PipelineContext};
 ///
-/// let _body: Body<u8, ()> = Layer::<u8, ()>::wrap(Identity, Body::new());
+/// let _body: Body<u8, ()> = Layer::<u8, ()>::wrap(Identity, Body::new(), &PipelineContext::new("x"));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Identity;
@@ -43,7 +79,7 @@ impl<T, E> Layer<T, E> for Identity {
     type Stack<S: Stack<T, E>> = S;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> S {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> S {
         inner
     }
 }
@@ -51,9 +87,10 @@ impl<T, E> Layer<T, E> for Identity {
 /// `Outer` around `Inner`: two layers, in the order they were added.
 ///
 /// ```
-/// use resilience_core::pipeline::{Body, Identity, Layer, Then};
+/// use resilience_core::pipeline::{Body, Identity, Layer, PipelineContext, Then};
 ///
-/// let _body: Body<u8, ()> = Layer::<u8, ()>::wrap(Then(Identity, Identity), Body::new());
+/// let _body: Body<u8, ()> =
+///     Layer::<u8, ()>::wrap(Then(Identity, Identity), Body::new(), &PipelineContext::new("x"));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Then<Outer, Inner>(pub Outer, pub Inner);
@@ -62,8 +99,8 @@ impl<T, E, Outer: Layer<T, E>, Inner: Layer<T, E>> Layer<T, E> for Then<Outer, I
     type Stack<S: Stack<T, E>> = Outer::Stack<Inner::Stack<S>>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> Self::Stack<S> {
-        self.0.wrap(self.1.wrap(inner))
+    fn wrap<S: Stack<T, E>>(self, inner: S, context: &PipelineContext) -> Self::Stack<S> {
+        self.0.wrap(self.1.wrap(inner, context), context)
     }
 }
 
@@ -77,13 +114,13 @@ impl<T, E, Outer: Layer<T, E>, Inner: Layer<T, E>> Layer<T, E> for Then<Outer, I
 /// ```
 /// use std::time::Duration;
 /// use resilience_core::pipeline::pipeline;
-/// use resilience_core::retry::RetryPolicy;
+/// use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 /// # #[derive(Debug)] struct E; impl From<resilience_core::TimedOut> for E { fn from(_: resilience_core::TimedOut) -> Self { E } }
 ///
 /// static POLICY: RetryPolicy = RetryPolicy::DEFAULT;
 /// let pipeline = pipeline::<Result<u8, E>>()
 ///     .timeout(Duration::from_secs(30)) // the whole call, waits included
-///     .retry(&POLICY, |_| true, None)
+///     .retry(&POLICY, |_| true, NoRetryAfter)
 ///     .timeout(Duration::from_secs(10)) // each attempt
 ///     .build();
 /// # let _ = pipeline;
@@ -91,6 +128,7 @@ impl<T, E, Outer: Layer<T, E>, Inner: Layer<T, E>> Layer<T, E> for Then<Outer, I
 #[must_use = "a builder does nothing until `build()` is called"]
 pub struct Builder<T, E, L> {
     layers: L,
+    context: PipelineContext,
     /// Fallback agents added so far: the next agent is call number `agents + 1`.
     agents: usize,
     _types: PhantomData<fn() -> (T, E)>,
@@ -109,6 +147,7 @@ pub struct Builder<T, E, L> {
 pub const fn pipeline<R: IsResult>() -> Builder<R::Ok, R::Err, Identity> {
     Builder {
         layers: Identity,
+        context: PipelineContext::new("pipeline"),
         agents: 0,
         _types: PhantomData,
     }
@@ -129,9 +168,24 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn layer<Inner: Layer<T, E>>(self, layer: Inner) -> Builder<T, E, Then<L, Inner>> {
         Builder {
             layers: Then(self.layers, layer),
+            context: self.context,
             agents: self.agents,
             _types: PhantomData,
         }
+    }
+
+    /// Names the pipeline (the attributes name it after the function): events and
+    /// metrics say which pipeline they come from, and breakers without a name of their
+    /// own take it. Default: `"pipeline"`.
+    ///
+    /// ```
+    /// let p = resilience_core::pipeline::pipeline::<Result<(), ()>>().name("my_app::gpt4").build();
+    /// # let _ = p;
+    /// ```
+    #[inline(always)]
+    pub const fn name(mut self, name: &'static str) -> Self {
+        self.context = PipelineContext::new(name);
+        self
     }
 
     /// Reserves call numbers for `count` more fallback agents; returns the first.
@@ -160,6 +214,8 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     /// ```
     #[inline(always)]
     pub fn build(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
-        Pipeline::new(self.layers.wrap(Body::new()))
+        // Counted first: nothing is built yet that the count's cold path would spill.
+        let depth = Depth::entered();
+        Pipeline::counted(depth, self.layers.wrap(Body::new(), &self.context))
     }
 }

@@ -22,13 +22,13 @@ use crate::fallback::Depth;
 ///
 /// ```
 /// use resilience_core::pipeline::{pipeline, Flow};
-/// use resilience_core::retry::RetryPolicy;
+/// use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 ///
 /// static POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(
 ///     RetryPolicy::builder().attempts(2).build(),
 /// );
 /// let mut calls = 0;
-/// let mut p = pipeline::<Result<u32, String>>().retry(&POLICY, |_| true, None).build();
+/// let mut p = pipeline::<Result<u32, String>>().retry(&POLICY, |_| true, NoRetryAfter).build();
 /// let mut flow = p.enter();
 /// let result = loop {
 ///     match flow {
@@ -46,7 +46,7 @@ pub struct Pipeline<T, E, S> {
     stack: S,
     /// Counted in an enclosing `fallback::observe` scope, which reports this
     /// pipeline's fallbacks but not those of pipelines inside it.
-    depth: Depth,
+    _depth: Depth,
     _types: PhantomData<fn() -> (T, E)>,
 }
 
@@ -69,10 +69,16 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// assert!(matches!(p.enter(), Flow::Call(0)));
     /// ```
     #[inline(always)]
-    pub const fn new(stack: S) -> Self {
+    pub fn new(stack: S) -> Self {
+        Self::counted(Depth::entered(), stack)
+    }
+
+    /// A pipeline over `stack`, counted by `depth`.
+    #[inline(always)]
+    pub(super) const fn counted(depth: Depth, stack: S) -> Self {
         Self {
             stack,
-            depth: Depth::NONE,
+            _depth: depth,
             _types: PhantomData,
         }
     }
@@ -86,7 +92,6 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     #[inline(always)]
     pub fn enter(&mut self) -> Flow<T, E> {
-        self.depth.enter();
         flow(self.stack.enter())
     }
 
@@ -126,7 +131,7 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use resilience_core::{backoff::{Backoff, Jitter}, pipeline::{pipeline, Flow}, retry::RetryPolicy};
+    /// # use resilience_core::{backoff::{Backoff, Jitter}, pipeline::{pipeline, Flow}, retry::{NoRetryAfter, RetryPolicy}};
     /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
     /// static POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(
     ///     RetryPolicy::builder()
@@ -135,7 +140,7 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     ///         ))
     ///         .build(),
     /// );
-    /// let mut p = pipeline::<Result<u8, &str>>().retry(&POLICY, |_| true, None).build();
+    /// let mut p = pipeline::<Result<u8, &str>>().retry(&POLICY, |_| true, NoRetryAfter).build();
     /// let _ = p.enter();
     /// assert!(matches!(p.leave(Err("busy").into()), Flow::Wait));
     /// let start = tokio::time::Instant::now();
@@ -151,7 +156,7 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// [`wait`](Self::wait) for a blocking function: blocks the thread.
     ///
     /// ```
-    /// # use resilience_core::{backoff::{Backoff, Jitter}, pipeline::{pipeline, Flow}, retry::RetryPolicy};
+    /// # use resilience_core::{backoff::{Backoff, Jitter}, pipeline::{pipeline, Flow}, retry::{NoRetryAfter, RetryPolicy}};
     /// static POLICY: RetryPolicy = resilience_core::ConfigError::unwrap_const(
     ///     RetryPolicy::builder()
     ///         .backoff(resilience_core::ConfigError::unwrap_const(
@@ -159,7 +164,7 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     ///         ))
     ///         .build(),
     /// );
-    /// let mut p = pipeline::<Result<u8, &str>>().retry(&POLICY, |_| true, None).build();
+    /// let mut p = pipeline::<Result<u8, &str>>().retry(&POLICY, |_| true, NoRetryAfter).build();
     /// let _ = p.enter();
     /// assert!(matches!(p.leave(Err("busy").into()), Flow::Wait));
     /// assert!(matches!(p.wait_blocking(), Flow::Call(0)));

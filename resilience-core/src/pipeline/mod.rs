@@ -27,14 +27,14 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use resilience_core::{pipeline::pipeline, retry::RetryPolicy, TimedOut};
+//! use resilience_core::{pipeline::pipeline, retry::{NoRetryAfter, RetryPolicy}, TimedOut};
 //!
 //! # #[derive(Debug)] struct ApiError;
 //! # impl From<TimedOut> for ApiError { fn from(_: TimedOut) -> Self { ApiError } }
 //! static POLICY: RetryPolicy = RetryPolicy::DEFAULT;
 //! let p = pipeline::<Result<String, ApiError>>()
 //!     .timeout(Duration::from_secs(30)) // the whole call, retry delays included
-//!     .retry(&POLICY, |_| true, None)
+//!     .retry(&POLICY, |_| true, NoRetryAfter)
 //!     .timeout(Duration::from_secs(10)) // each attempt
 //!     .build();
 //! # let _ = p;
@@ -98,7 +98,7 @@ mod driver;
 mod outcome;
 mod stack;
 
-pub use builder::{Builder, Identity, Layer, Then, pipeline};
+pub use builder::{Builder, Identity, Layer, PipelineContext, Then, pipeline};
 pub use driver::{Pipeline, Wait};
 pub use outcome::Outcome;
 pub use stack::{Body, Either, Stack, Step, Unbounded};

@@ -8,7 +8,7 @@ use tokio::time::{Instant, sleep};
 
 use super::*;
 use crate::backoff::{Backoff, Jitter};
-use crate::retry::RetryPolicy;
+use crate::retry::{NoRetryAfter, RetryPolicy};
 use crate::{CircuitBreaker, CircuitOpen, ConfigError, Stats, TimedOut};
 
 #[derive(Debug, PartialEq)]
@@ -106,7 +106,7 @@ async fn a_deadline_above_a_retry_cuts_its_sleep_short() {
     let script = Script::new(|_| (Duration::ZERO, Err(E::Busy)));
     let mut p = pipeline::<Result<u32, E>>()
         .timeout(secs(5))
-        .retry(&FIXED_2S, |_| true, None)
+        .retry(&FIXED_2S, |_| true, NoRetryAfter)
         .build();
     let result = drive!(p, |_n| script.call());
     // Attempts at 0s, 2s, 4s; the sleep after the third would end at 6s.
@@ -121,7 +121,7 @@ async fn a_delay_that_ends_at_the_deadline_wins_the_tie() {
     let script = Script::new(|n| (Duration::ZERO, if n < 3 { Err(E::Busy) } else { Ok(n) }));
     let mut p = pipeline::<Result<u32, E>>()
         .timeout(secs(4))
-        .retry(&FIXED_2S, |_| true, None)
+        .retry(&FIXED_2S, |_| true, NoRetryAfter)
         .build();
     let result = drive!(p, |_n| script.call());
     // The third attempt starts exactly at the deadline and is ready at once.
@@ -135,7 +135,7 @@ async fn a_deadline_above_bounds_each_attempt_and_the_whole_sequence() {
     let script = Script::new(|n| (secs(10), Ok(n)));
     let mut p = pipeline::<Result<u32, E>>()
         .timeout(secs(3))
-        .retry(&FIXED_2S, |_| true, None)
+        .retry(&FIXED_2S, |_| true, NoRetryAfter)
         .build();
     let result = drive!(p, |_n| script.call());
     assert_eq!(result, Err(E::Timeout(start + secs(3))));
@@ -148,7 +148,7 @@ async fn a_timeout_below_a_retry_is_retried() {
     let start = Instant::now();
     let script = Script::new(|n| (if n == 1 { secs(10) } else { Duration::ZERO }, Ok(n)));
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
+        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), NoRetryAfter)
         .timeout(secs(1))
         .build();
     let result = drive!(p, |_n| script.call());
@@ -165,7 +165,7 @@ async fn a_total_deadline_above_a_retry_and_one_per_attempt_below_it() {
     let script = Script::new(|n| (secs(5), Ok(n)));
     let mut p = pipeline::<Result<u32, E>>()
         .timeout(secs(10))
-        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
+        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), NoRetryAfter)
         .timeout(secs(3))
         .build();
     let result = drive!(p, |_n| script.call());
@@ -181,7 +181,7 @@ async fn a_total_deadline_above_a_retry_and_one_per_attempt_below_it() {
     let script = Script::new(|n| (if n < 3 { secs(5) } else { secs(1) }, Ok(n)));
     let mut p = pipeline::<Result<u32, E>>()
         .timeout(secs(30))
-        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), None)
+        .retry(&FIXED_2S, |e| matches!(e, E::Timeout(_)), NoRetryAfter)
         .timeout(secs(3))
         .build();
     let result = drive!(p, |_n| script.call());
@@ -212,7 +212,7 @@ async fn zero_delays_retry_without_waiting() {
     let start = Instant::now();
     let script = Script::new(|_| (Duration::ZERO, Err(E::Busy)));
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&NO_DELAY, |_| true, None)
+        .retry(&NO_DELAY, |_| true, NoRetryAfter)
         .build();
     let mut waits = 0;
     let mut flow = p.enter();
@@ -240,8 +240,8 @@ async fn two_retries_stacked_multiply_their_attempts() {
     static OUTER: RetryPolicy = fixed(secs(2), 2);
     let script = Script::new(|_| (Duration::ZERO, Err(E::Busy)));
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&OUTER, |_| true, None)
-        .retry(&NO_DELAY, |_| true, None)
+        .retry(&OUTER, |_| true, NoRetryAfter)
+        .retry(&NO_DELAY, |_| true, NoRetryAfter)
         .build();
     let result = drive!(p, |_n| script.call());
     assert_eq!(result, Err(E::Busy));
@@ -254,8 +254,8 @@ async fn two_retries_stacked_multiply_their_attempts() {
     let start = Instant::now();
     let script = Script::new(|n| (Duration::ZERO, if n == 5 { Ok(n) } else { Err(E::Busy) }));
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&OUTER, |_| true, None)
-        .retry(&NO_DELAY, |_| true, None)
+        .retry(&OUTER, |_| true, NoRetryAfter)
+        .retry(&NO_DELAY, |_| true, NoRetryAfter)
         .build();
     assert_eq!(drive!(p, |_n| script.call()), Ok(5));
     assert_eq!(start.elapsed(), secs(2));
@@ -292,7 +292,7 @@ async fn a_retry_above_a_breaker_waits_out_its_rejection() {
     breaker.try_acquire().unwrap().failure();
     let script = Script::new(|n| (Duration::ZERO, Ok(n)));
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&FIXED_2S, |e| *e == E::Open, None)
+        .retry(&FIXED_2S, |e| *e == E::Open, NoRetryAfter)
         .circuit(&breaker, |_| true)
         .build();
     let result = drive!(p, |_n| script.call());
@@ -314,7 +314,7 @@ async fn a_rejection_longer_than_max_or_max_elapsed_gives_up_at_once() {
     let start = Instant::now();
     // `max` is 10s by default: 30s to go is too long to wait.
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&FIXED_2S, |_| true, None)
+        .retry(&FIXED_2S, |_| true, NoRetryAfter)
         .circuit(&breaker, |_| true)
         .build();
     assert_eq!(drive!(p, |_n| async { Ok(1) }), Err(E::Open));
@@ -330,7 +330,7 @@ async fn a_rejection_longer_than_max_or_max_elapsed_gives_up_at_once() {
     );
     // Within `max` now, but past `max_elapsed`.
     let mut p = pipeline::<Result<u32, E>>()
-        .retry(&BOUNDED, |_| true, None)
+        .retry(&BOUNDED, |_| true, NoRetryAfter)
         .circuit(&breaker, |_| true)
         .build();
     assert_eq!(drive!(p, |_n| async { Ok(1) }), Err(E::Open));
@@ -378,7 +378,7 @@ async fn a_fallback_inside_a_fallback() {
     let build = || {
         pipeline::<Result<u32, E>>()
             .fallback(&["outer_agent"], |_| true)
-            .retry(&NO_DELAY, |_| true, None)
+            .retry(&NO_DELAY, |_| true, NoRetryAfter)
             .fallback(&["inner_agent"], |_| true)
             .build()
     };
@@ -402,7 +402,7 @@ async fn a_stack_that_waits_is_cancellation_safe_at_every_await() {
     let run = async {
         let mut p = pipeline::<Result<u32, E>>()
             .circuit(&breaker, |_| true)
-            .retry(&FIXED_2S, |_| true, None)
+            .retry(&FIXED_2S, |_| true, NoRetryAfter)
             .build();
         drive!(p, |_n| async { Err::<u32, _>(E::Busy) })
     };
@@ -423,7 +423,7 @@ fn blocking_stacks_sleep_on_the_thread() {
     let calls = Cell::new(0);
     let mut p = pipeline::<Result<u32, &str>>()
         .fallback(&["cache"], |_| true)
-        .retry(&SHORT, |_| true, None)
+        .retry(&SHORT, |_| true, NoRetryAfter)
         .build();
     let started = std::time::Instant::now();
     let result = p.run_blocking(|n| {
@@ -438,7 +438,7 @@ fn blocking_stacks_sleep_on_the_thread() {
 #[test]
 fn a_first_try_success_allocates_nothing_and_guards_with_nothing() {
     let mut p = pipeline::<Result<u8, E>>()
-        .retry(&FIXED_2S, |_| true, None)
+        .retry(&FIXED_2S, |_| true, NoRetryAfter)
         .build();
     assert!(matches!(p.enter(), Flow::Call(0)));
     assert!(matches!(p.leave(Ok(1).into()), Flow::Done(Ok(1))));

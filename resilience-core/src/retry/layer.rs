@@ -8,11 +8,8 @@ use core::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
-use super::{RetryDecision, RetryPolicy, RetryState};
-use crate::pipeline::{Builder, Layer, Outcome, Stack, Step, Then};
-
-/// Reads the delay a server asked for from an error (`Retry-After`).
-pub type RetryAfterFn<E> = fn(&E) -> Option<Duration>;
+use super::{RetryAfter, RetryDecision, RetryPolicy, RetryState};
+use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, Then};
 
 /// `#[retry]`'s layer: runs the stack below it again under a [`RetryPolicy`].
 ///
@@ -24,32 +21,28 @@ pub type RetryAfterFn<E> = fn(&E) -> Option<Duration>;
 ///
 /// ```
 /// use resilience_core::pipeline::pipeline;
-/// use resilience_core::retry::RetryPolicy;
+/// use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 ///
 /// static POLICY: RetryPolicy = RetryPolicy::DEFAULT;
-/// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", None).build();
+/// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", NoRetryAfter).build();
 /// # let _ = p;
 /// ```
-pub struct RetryLayer<'a, E, On> {
+pub struct RetryLayer<'a, On, RA> {
     policy: &'a RetryPolicy,
     on: On,
-    retry_after: Option<RetryAfterFn<E>>,
+    retry_after: RA,
 }
 
-impl<'a, E, On> RetryLayer<'a, E, On> {
+impl<'a, On, RA> RetryLayer<'a, On, RA> {
     /// The layer for `policy`, retrying the errors `on` accepts.
     ///
     /// ```
-    /// use resilience_core::retry::{RetryLayer, RetryPolicy};
+    /// use resilience_core::retry::{NoRetryAfter, RetryLayer, RetryPolicy};
     ///
-    /// let layer = RetryLayer::<String, _>::new(&RetryPolicy::DEFAULT, |_: &String| true, None);
+    /// let layer = RetryLayer::new(&RetryPolicy::DEFAULT, |_: &String| true, NoRetryAfter);
     /// # let _ = layer;
     /// ```
-    pub const fn new(
-        policy: &'a RetryPolicy,
-        on: On,
-        retry_after: Option<RetryAfterFn<E>>,
-    ) -> Self {
+    pub const fn new(policy: &'a RetryPolicy, on: On, retry_after: RA) -> Self {
         Self {
             policy,
             on,
@@ -58,17 +51,18 @@ impl<'a, E, On> RetryLayer<'a, E, On> {
     }
 }
 
-impl<'a, T, E: Debug, On: Fn(&E) -> bool> Layer<T, E> for RetryLayer<'a, E, On> {
-    type Stack<S: Stack<T, E>> = RetryStack<'a, E, On, S>;
+impl<'a, T, E: Debug, On: Fn(&E) -> bool, RA: RetryAfter<E>> Layer<T, E>
+    for RetryLayer<'a, On, RA>
+{
+    type Stack<S: Stack<T, E>> = RetryStack<'a, On, RA, S>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> RetryStack<'a, E, On, S> {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> RetryStack<'a, On, RA, S> {
         RetryStack {
-            state: RetryState::new(self.policy),
+            policy: self.policy,
             on: self.on,
             retry_after: self.retry_after,
-            pause: Pause::None,
-            sleep: None,
+            sequence: None,
             inner,
         }
     }
@@ -79,18 +73,18 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     /// the errors `on` accepts (see [`RetryLayer`]).
     ///
     /// ```
-    /// # use resilience_core::{pipeline::pipeline, retry::RetryPolicy};
+    /// # use resilience_core::{pipeline::pipeline, retry::{NoRetryAfter, RetryPolicy}};
     /// static POLICY: RetryPolicy = RetryPolicy::DEFAULT;
-    /// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", None).build();
+    /// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", NoRetryAfter).build();
     /// # let _ = p;
     /// ```
     #[inline(always)]
-    pub fn retry<On: Fn(&E) -> bool>(
+    pub fn retry<On: Fn(&E) -> bool, RA: RetryAfter<E>>(
         self,
         policy: &RetryPolicy,
         on: On,
-        retry_after: Option<RetryAfterFn<E>>,
-    ) -> Builder<T, E, Then<L, RetryLayer<'_, E, On>>>
+        retry_after: RA,
+    ) -> Builder<T, E, Then<L, RetryLayer<'_, On, RA>>>
     where
         E: Debug,
     {
@@ -110,43 +104,74 @@ enum Pause {
 }
 
 /// A [`RetryLayer`] around the stack `S`.
-pub struct RetryStack<'a, E, On, S> {
-    state: RetryState<'a>,
+pub struct RetryStack<'a, On, RA, S> {
+    policy: &'a RetryPolicy,
     on: On,
-    retry_after: Option<RetryAfterFn<E>>,
-    pause: Pause,
-    /// Made at the first delay, reset for the next ones: a call whose first attempt
-    /// succeeds allocates nothing.
-    sleep: Option<Pin<Box<Sleep>>>,
+    retry_after: RA,
+    /// `None` while a first attempt runs that needs nothing more (no clock read, no
+    /// jitter draw, no timer): the common case costs one store. The sequence's state
+    /// from its first failure on, or from its start under `max_elapsed`, which needs
+    /// the start instant.
+    sequence: Option<Sequence<'a>>,
     inner: S,
 }
 
-impl<E: Debug, On: Fn(&E) -> bool, S> RetryStack<'_, E, On, S> {
+/// A retry sequence that needs more than its first attempt.
+struct Sequence<'a> {
+    state: RetryState<'a>,
+    pause: Pause,
+    /// Made at the first delay, reset for the next ones.
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<'a> Sequence<'a> {
+    /// A sequence whose first attempt starts now.
+    fn start(policy: &'a RetryPolicy) -> Self {
+        let mut state = RetryState::new(policy);
+        state.start_attempt();
+        Sequence {
+            state,
+            pause: Pause::None,
+            sleep: None,
+        }
+    }
+}
+
+impl<'a, On, RA, S> RetryStack<'a, On, RA, S> {
     /// The 1-based number of the attempt that runs now (or ran last).
     ///
     /// ```
-    /// use resilience_core::pipeline::{Body, Layer, Stack};
-    /// use resilience_core::retry::{RetryLayer, RetryPolicy};
+    /// use resilience_core::pipeline::{Body, Layer, PipelineContext, Stack};
+    /// use resilience_core::retry::{NoRetryAfter, RetryLayer, RetryPolicy};
     ///
     /// let mut stack = Layer::<u8, ()>::wrap(
-    ///     RetryLayer::new(&RetryPolicy::DEFAULT, |_: &()| true, None),
+    ///     RetryLayer::new(&RetryPolicy::DEFAULT, |_: &()| true, NoRetryAfter),
     ///     Body::new(),
+    ///     &PipelineContext::new("example"),
     /// );
     /// let _ = stack.enter();
     /// assert_eq!(stack.attempt(), 1);
     /// ```
-    pub const fn attempt(&self) -> u32 {
-        self.state.attempt()
+    pub fn attempt(&self) -> u32 {
+        self.sequence
+            .as_ref()
+            .map_or(1, |sequence| sequence.state.attempt())
     }
 
     /// `error` ended an attempt: the delay before the next one, or `None` to give up.
     #[inline(never)]
-    fn decide(&mut self, error: &E, retry_in: Option<Duration>) -> Option<Duration> {
+    fn decide<E: Debug>(&mut self, error: &E, retry_in: Option<Duration>) -> Option<Duration>
+    where
+        On: Fn(&E) -> bool,
+        RA: RetryAfter<E>,
+    {
         let retryable = (self.on)(error);
-        let asked = self.retry_after.and_then(|read| read(error));
+        let asked = self.retry_after.retry_after(error);
         // A refusal's delay and the server's are both "not before": the longer holds.
         let server_delay = asked.max(retry_in);
-        match self
+        let policy = self.policy;
+        let sequence = self.sequence.get_or_insert_with(|| Sequence::start(policy));
+        match sequence
             .state
             .on_error(error as &dyn Debug, retryable, server_delay)
         {
@@ -154,24 +179,36 @@ impl<E: Debug, On: Fn(&E) -> bool, S> RetryStack<'_, E, On, S> {
             RetryDecision::GiveUp(_) => None,
         }
     }
+
+    /// The sequence's state, once a delay was decided.
+    fn pausing(&mut self) -> &mut Sequence<'a> {
+        match &mut self.sequence {
+            Some(sequence) => sequence,
+            None => unreachable!("a retry pauses only after a decision, which made its state"),
+        }
+    }
 }
 
-impl<E: Debug, On: Fn(&E) -> bool, S> RetryStack<'_, E, On, S> {
+impl<On, RA, S> RetryStack<'_, On, RA, S> {
     /// Starts the next attempt.
     #[inline(always)]
-    fn attempt_below<T>(&mut self) -> Step<T, E>
+    fn attempt_below<T, E>(&mut self) -> Step<T, E>
     where
         S: Stack<T, E>,
     {
-        self.state.start_attempt();
+        if let Some(sequence) = &mut self.sequence {
+            sequence.state.start_attempt();
+        }
         self.inner.enter()
     }
 
     /// What the stack below answered, turned into a retry where the policy says so.
     #[inline(always)]
-    fn up<T>(&mut self, mut step: Step<T, E>) -> Step<T, E>
+    fn up<T, E: Debug>(&mut self, mut step: Step<T, E>) -> Step<T, E>
     where
         S: Stack<T, E>,
+        On: Fn(&E) -> bool,
+        RA: RetryAfter<E>,
     {
         loop {
             let Step::Done {
@@ -184,7 +221,7 @@ impl<E: Debug, On: Fn(&E) -> bool, S> RetryStack<'_, E, On, S> {
             match self.decide(&error, retry_in) {
                 Some(delay) if delay.is_zero() => step = self.attempt_below(),
                 Some(delay) => {
-                    self.pause = Pause::Decided(delay);
+                    self.pausing().pause = Pause::Decided(delay);
                     return Step::Wait;
                 }
                 None => {
@@ -199,17 +236,21 @@ impl<E: Debug, On: Fn(&E) -> bool, S> RetryStack<'_, E, On, S> {
 
     /// The delay is over: the next attempt.
     #[cold]
-    fn woke<T>(&mut self) -> Step<T, E>
+    fn woke<T, E: Debug>(&mut self) -> Step<T, E>
     where
         S: Stack<T, E>,
+        On: Fn(&E) -> bool,
+        RA: RetryAfter<E>,
     {
-        self.pause = Pause::None;
+        self.pausing().pause = Pause::None;
         let step = self.attempt_below();
         self.up(step)
     }
 }
 
-impl<T, E: Debug, On: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for RetryStack<'_, E, On, S> {
+impl<T, E: Debug, On: Fn(&E) -> bool, RA: RetryAfter<E>, S: Stack<T, E>> Stack<T, E>
+    for RetryStack<'_, On, RA, S>
+{
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = S::Guard<'s, F>
@@ -219,9 +260,14 @@ impl<T, E: Debug, On: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for RetryStack
     #[inline(always)]
     fn enter(&mut self) -> Step<T, E> {
         // A fresh sequence: an outer layer may enter this one more than once.
-        self.state = RetryState::new(self.state.policy());
-        self.pause = Pause::None;
-        let step = self.attempt_below();
+        self.sequence = None;
+        if self.policy.max_elapsed().is_some() {
+            // The bound counts from the first attempt's start.
+            self.sequence = Some(Sequence::start(self.policy));
+            let step = self.inner.enter();
+            return self.up(step);
+        }
+        let step = self.inner.enter();
         self.up(step)
     }
 
@@ -237,7 +283,11 @@ impl<T, E: Debug, On: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for RetryStack
     }
 
     fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<Step<T, E>> {
-        match self.pause {
+        let Some(sequence) = &mut self.sequence else {
+            let step = ready!(self.inner.poll_wait(cx));
+            return Poll::Ready(self.up(step));
+        };
+        let sleep = match sequence.pause {
             Pause::None => {
                 let step = ready!(self.inner.poll_wait(cx));
                 return Poll::Ready(self.up(step));
@@ -248,30 +298,35 @@ impl<T, E: Debug, On: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for RetryStack
                 let wake = now
                     .checked_add(delay)
                     .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
-                match &mut self.sleep {
-                    Some(sleep) => sleep.as_mut().reset(wake),
-                    None => self.sleep = Some(Box::pin(tokio::time::sleep_until(wake))),
+                sequence.pause = Pause::Sleeping;
+                match &mut sequence.sleep {
+                    Some(sleep) => {
+                        sleep.as_mut().reset(wake);
+                        sleep
+                    }
+                    None => sequence
+                        .sleep
+                        .insert(Box::pin(tokio::time::sleep_until(wake))),
                 }
-                self.pause = Pause::Sleeping;
             }
-            Pause::Sleeping => {}
-        }
-        let Some(sleep) = &mut self.sleep else {
-            unreachable!("a retry sleeps only after setting its timer");
+            Pause::Sleeping => match &mut sequence.sleep {
+                Some(sleep) => sleep,
+                None => unreachable!("a retry sleeps only after setting its timer"),
+            },
         };
         ready!(sleep.as_mut().poll(cx));
         Poll::Ready(self.woke())
     }
 
     fn wait_blocking(&mut self) -> Step<T, E> {
-        match self.pause {
-            Pause::Decided(delay) => {
+        match self.sequence.as_ref().map(|sequence| sequence.pause) {
+            Some(Pause::Decided(delay)) => {
                 if !delay.is_zero() {
                     std::thread::sleep(delay);
                 }
                 self.woke()
             }
-            Pause::None | Pause::Sleeping => {
+            _ => {
                 let step = self.inner.wait_blocking();
                 self.up(step)
             }
@@ -279,7 +334,9 @@ impl<T, E: Debug, On: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for RetryStack
     }
 
     fn cancel(&mut self) {
-        self.pause = Pause::None;
+        if let Some(sequence) = &mut self.sequence {
+            sequence.pause = Pause::None;
+        }
         self.inner.cancel();
     }
 }

@@ -71,7 +71,7 @@ mod run;
 mod state;
 
 pub use decision::{GiveUp, RetryDecision};
-pub use layer::{RetryAfterFn, RetryLayer, RetryStack};
+pub use layer::{RetryLayer, RetryStack};
 pub use policy::{RetryPolicy, RetryPolicyBuilder};
 pub use run::{AnyError, Classify, NoRetryAfter, Retry, RetryAfter};
 pub use state::RetryState;

@@ -10,7 +10,7 @@ use tokio::task::coop::unconstrained;
 use tokio::time::{Instant, Sleep};
 
 use super::{TimedOut, Timeout};
-use crate::pipeline::{Builder, Layer, Outcome, Stack, Step, Then};
+use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, Then};
 
 /// `E` can carry a [`TimedOut`] error.
 ///
@@ -56,11 +56,13 @@ impl<E: From<TimedOut>> FromTimedOut for E {}
 pub struct TimeoutLayer<E> {
     after: Duration,
     /// `E::from`, taken where `E: From<TimedOut>` is checked (with a message that says
-    /// what to add), so a missing impl is one error at the builder call.
+    /// what to add), so a missing impl is one error at the builder call. (A pointer:
+    /// as an `impl Fn` it would take no space, but a missing impl would be reported
+    /// twice.)
     timed_out: fn(TimedOut) -> E,
 }
 
-impl<E: FromTimedOut> TimeoutLayer<E> {
+impl<E> TimeoutLayer<E> {
     /// The layer for a deadline `after` the layer is entered.
     ///
     /// ```
@@ -71,8 +73,11 @@ impl<E: FromTimedOut> TimeoutLayer<E> {
     /// let layer = TimeoutLayer::<E>::new(Duration::from_secs(10));
     /// # let _ = layer;
     /// ```
-    pub fn new(after: Duration) -> Self {
-        Self {
+    pub fn new(after: Duration) -> Self
+    where
+        E: FromTimedOut,
+    {
+        TimeoutLayer {
             after,
             timed_out: E::from,
         }
@@ -83,7 +88,7 @@ impl<T, E> Layer<T, E> for TimeoutLayer<E> {
     type Stack<S: Stack<T, E>> = TimeoutStack<E, S>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S) -> TimeoutStack<E, S> {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> TimeoutStack<E, S> {
         TimeoutStack {
             after: self.after,
             deadline: None,

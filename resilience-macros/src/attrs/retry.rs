@@ -178,8 +178,8 @@ impl Attribute for Retry {
         }
         let filter = values::filter_tokens(&self.filter);
         let retry_after = match self.retry_after.get() {
-            Some(read) => quote!(::core::option::Option::Some(#read)),
-            None => quote!(::core::option::Option::None),
+            Some(read) => quote!(#read),
+            None => quote!(#private::NoRetryAfter),
         };
         let policy_name = hidden("POLICY");
         let method = Ident::new("retry", emit.span);

@@ -1,5 +1,6 @@
-//! Every registered [`CircuitBreaker`], by name, for dashboards, health endpoints and
-//! tests.
+//! Every registered protection (breakers, and every pattern that keeps state: rate
+//! limiters, bulkheads, retry budgets), by name, for dashboards, health endpoints,
+//! metrics and tests.
 //!
 //! `#[circuit]` keeps one breaker per function in a `static` and registers it on the
 //! function's first call, so the breaker behind any decorated function can be found by
@@ -25,41 +26,162 @@
 //! `&'static CircuitBreaker`. Only `'static` breakers can register; a breaker owned by
 //! a client instance is reached through that instance instead.
 
+use core::any::Any;
+use core::time::Duration;
+use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::circuit::CircuitBreaker;
 
-/// Registered breakers, in registration order.
-static BREAKERS: Mutex<Vec<&'static CircuitBreaker>> = Mutex::new(Vec::new());
+/// Something that protects calls and keeps state worth looking at: a circuit breaker, a
+/// rate limiter, a bulkhead, a retry budget. Registered ones are listed by [`all`].
+///
+/// Each pattern implements it for its shared type and registers its instances (the
+/// attributes' `static`s register themselves); a status page or a metrics exporter reads
+/// [`status`](Self::status) when asked, never on a call's path.
+///
+/// ```
+/// use resilience_core::registry::{self, Protection, Status, Value};
+///
+/// struct Quota;
+/// impl Protection for Quota {
+///     fn kind(&self) -> &'static str { "quota" }
+///     fn name(&self) -> &str { "docs::quota" }
+///     fn status(&self) -> Status { Status::new().with("left", Value::Count(7)) }
+/// }
+///
+/// static QUOTA: Quota = Quota;
+/// registry::register(&QUOTA);
+/// let found = registry::find("quota", "docs::quota").expect("registered");
+/// assert_eq!(found.status().get("left"), Some(&Value::Count(7)));
+/// ```
+pub trait Protection: Any + Send + Sync {
+    /// What it is, in snake case: `"circuit"`, `"rate_limit"`, `"bulkhead"`,
+    /// `"retry_budget"`.
+    fn kind(&self) -> &'static str;
 
-fn lock() -> MutexGuard<'static, Vec<&'static CircuitBreaker>> {
+    /// Its name, unique within its kind.
+    fn name(&self) -> &str;
+
+    /// How it stands now.
+    fn status(&self) -> Status;
+
+    /// Called once when it enters the registry: a type that registers itself on first
+    /// use keeps a flag here so that later calls skip the registry's lock.
+    fn registered(&self) {}
+}
+
+/// A protection's state, as named values in a fixed order.
+///
+/// ```
+/// use resilience_core::registry::{Status, Value};
+///
+/// let status = Status::new().with("state", Value::text("open")).with("failures", Value::Count(3));
+/// assert_eq!(status.get("failures"), Some(&Value::Count(3)));
+/// assert_eq!(status.fields().len(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    fields: Vec<(&'static str, Value)>,
+}
+
+impl Status {
+    /// No values yet.
+    ///
+    /// ```
+    /// assert!(resilience_core::registry::Status::new().fields().is_empty());
+    /// ```
+    pub const fn new() -> Self {
+        Status { fields: Vec::new() }
+    }
+
+    /// Adds a value.
+    ///
+    /// ```
+    /// use resilience_core::registry::{Status, Value};
+    ///
+    /// let status = Status::new().with("in_use", Value::Count(2));
+    /// assert_eq!(status.get("in_use"), Some(&Value::Count(2)));
+    /// ```
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: Value) -> Self {
+        self.fields.push((name, value));
+        self
+    }
+
+    /// The value called `name`.
+    ///
+    /// ```
+    /// assert_eq!(resilience_core::registry::Status::new().get("x"), None);
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Every value, in the order given.
+    ///
+    /// ```
+    /// use resilience_core::registry::{Status, Value};
+    ///
+    /// let status = Status::new().with("a", Value::Flag(true));
+    /// assert_eq!(status.fields(), &[("a", Value::Flag(true))]);
+    /// ```
+    pub fn fields(&self) -> &[(&'static str, Value)] {
+        &self.fields
+    }
+}
+
+/// One value of a [`Status`].
+///
+/// ```
+/// use resilience_core::registry::Value;
+///
+/// assert_eq!(Value::text("closed"), Value::Text("closed".into()));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A count (calls, permits, tokens).
+    Count(u64),
+    /// A share or a rate (a failure rate in `0.0..=1.0`, requests per second).
+    Ratio(f64),
+    /// A length of time (until a breaker may probe, until capacity returns).
+    Duration(Duration),
+    /// A word (a state).
+    Text(Cow<'static, str>),
+    /// Yes or no.
+    Flag(bool),
+    /// The statuses of the members of a family, by key (a keyed breaker's breakers).
+    Members(Vec<(String, Status)>),
+}
+
+impl Value {
+    /// A [`Value::Text`] from a static string.
+    ///
+    /// ```
+    /// let value = resilience_core::registry::Value::text("open");
+    /// # let _ = value;
+    /// ```
+    pub const fn text(text: &'static str) -> Self {
+        Value::Text(Cow::Borrowed(text))
+    }
+}
+
+/// Registered protections, in registration order.
+static ENTRIES: Mutex<Vec<&'static dyn Protection>> = Mutex::new(Vec::new());
+
+fn lock() -> MutexGuard<'static, Vec<&'static dyn Protection>> {
     // Nothing panics while the lock is held, and a list of references stays valid
     // whatever happened, so a poisoned lock is still usable.
-    BREAKERS.lock().unwrap_or_else(PoisonError::into_inner)
+    ENTRIES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The registered breaker named `name`, if any. When several registered breakers share
-/// a name, this is the first one registered.
-///
-/// ```
-/// use resilience_core::registry;
-///
-/// assert!(registry::circuit("no such breaker").is_none());
-/// ```
-pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
-    lock()
-        .iter()
-        .copied()
-        .find(|breaker| breaker.name() == name)
-}
-
-/// Adds `breaker` to the registry unless it is already there (same breaker, compared
-/// by address). Usually called through [`CircuitBreaker::register`], which skips the
+/// Adds `protection` to the registry unless it is already there (compared by address).
+/// Breakers are usually registered through [`CircuitBreaker::register`], which skips the
 /// lock once the breaker is in.
 ///
-/// Registering a second, different breaker under a name already taken keeps both in
-/// [`circuits`], but [`circuit`] keeps returning the first one, and a `warn` event
-/// (target `resilience`) reports the clash.
+/// Registering a second, different protection of the same kind under a name already
+/// taken keeps both in [`all`], but lookups by name keep returning the first one, and a
+/// `warn` event (target `resilience`) reports the clash.
 ///
 /// ```
 /// use resilience_core::{circuit::CircuitBreaker, registry};
@@ -74,21 +196,70 @@ pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
 /// let count = registry::circuits().iter().filter(|b| b.name() == "docs::db").count();
 /// assert_eq!(count, 1);
 /// ```
-pub fn register(breaker: &'static CircuitBreaker) {
-    let mut breakers = lock();
-    if breaker.is_registered() {
+pub fn register<P: Protection>(protection: &'static P) {
+    let protection: &'static dyn Protection = protection;
+    let mut entries = lock();
+    if entries.iter().any(|e| core::ptr::addr_eq(*e, protection)) {
         return;
     }
-    if breakers.iter().any(|other| other.name() == breaker.name()) {
+    let clash = entries
+        .iter()
+        .any(|e| e.kind() == protection.kind() && e.name() == protection.name());
+    if clash {
         tracing::warn!(
             target: "resilience",
-            name = breaker.name(),
-            "another circuit breaker is already registered under this name; \
-             `registry::circuit` keeps returning the first one"
+            kind = protection.kind(),
+            name = protection.name(),
+            "another protection of this kind is already registered under this name; \
+             lookups by name keep returning the first one"
         );
     }
-    breakers.push(breaker);
-    breaker.set_registered();
+    entries.push(protection);
+    protection.registered();
+}
+
+/// Every registered protection, in registration order.
+///
+/// ```
+/// use resilience_core::{circuit::CircuitBreaker, registry};
+///
+/// static API: CircuitBreaker = match CircuitBreaker::builder().name("docs::api").build() {
+///     Ok(breaker) => breaker,
+///     Err(_) => panic!(),
+/// };
+///
+/// API.register();
+/// for protection in registry::all() {
+///     println!("{} {}: {:?}", protection.kind(), protection.name(), protection.status());
+/// }
+/// ```
+pub fn all() -> Vec<&'static dyn Protection> {
+    lock().clone()
+}
+
+/// The registered protection of `kind` named `name` (the first registered, when several
+/// share it).
+///
+/// ```
+/// assert!(resilience_core::registry::find("circuit", "no such breaker").is_none());
+/// ```
+pub fn find(kind: &str, name: &str) -> Option<&'static dyn Protection> {
+    lock()
+        .iter()
+        .copied()
+        .find(|p| p.kind() == kind && p.name() == name)
+}
+
+/// The registered breaker named `name`, if any. When several registered breakers share
+/// a name, this is the first one registered.
+///
+/// ```
+/// use resilience_core::registry;
+///
+/// assert!(registry::circuit("no such breaker").is_none());
+/// ```
+pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
+    circuits().into_iter().find(|breaker| breaker.name() == name)
 }
 
 /// Every registered breaker, in registration order.
@@ -108,5 +279,8 @@ pub fn register(breaker: &'static CircuitBreaker) {
 /// assert!(registry::circuits().iter().any(|b| std::ptr::eq(*b, &A)));
 /// ```
 pub fn circuits() -> Vec<&'static CircuitBreaker> {
-    lock().clone()
+    lock()
+        .iter()
+        .filter_map(|p| (*p as &dyn Any).downcast_ref::<CircuitBreaker>())
+        .collect()
 }

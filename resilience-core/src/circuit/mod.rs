@@ -88,6 +88,7 @@ mod clock;
 mod error;
 mod layer;
 mod permit;
+mod protection;
 mod state;
 mod stats;
 mod sync;
@@ -438,17 +439,6 @@ impl CircuitBreaker {
             crate::registry::register(self);
         }
         self
-    }
-
-    /// Whether the breaker is in the registry. Only meaningful under the registry lock.
-    pub(crate) fn is_registered(&self) -> bool {
-        self.hot.0.registered.load(Ordering::Relaxed)
-    }
-
-    /// Records that the breaker is in the registry; called under the registry lock,
-    /// after the breaker was added.
-    pub(crate) fn set_registered(&self) {
-        self.hot.0.registered.store(true, Ordering::Release);
     }
 
     #[inline]

@@ -259,7 +259,9 @@ pub fn find(kind: &str, name: &str) -> Option<&'static dyn Protection> {
 /// assert!(registry::circuit("no such breaker").is_none());
 /// ```
 pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
-    circuits().into_iter().find(|breaker| breaker.name() == name)
+    circuits()
+        .into_iter()
+        .find(|breaker| breaker.name() == name)
 }
 
 /// Every registered breaker, in registration order.

@@ -43,6 +43,9 @@ impl Protection for CircuitBreaker {
     fn registered(&self) {
         // Release pairs with the acquire load in `register`: a thread that sees the
         // flag also finds the breaker in the registry.
-        self.hot.0.registered.store(true, super::sync::Ordering::Release);
+        self.hot
+            .0
+            .registered
+            .store(true, super::sync::Ordering::Release);
     }
 }

@@ -14,11 +14,11 @@
 //! drawn in `[d/2, d]`, `d = 500 ms * 2^(n-1)`, and the server sees exactly that gap; a
 //! delay the server asks for is taken as it is.
 
-#[path = "../examples/openai_chat/client.rs"]
+#[path = "../src/client.rs"]
 mod client;
-#[path = "../examples/openai_chat/events.rs"]
+#[path = "../src/events.rs"]
 mod events;
-#[path = "../examples/openai_chat/fault_server.rs"]
+#[path = "../src/fault_server.rs"]
 mod fault_server;
 
 use std::time::Duration;

@@ -1,9 +1,9 @@
 //! Resilient chat completions against any OpenAI-compatible server.
 //!
 //! ```text
-//! cargo run --example openai_chat                            # offline, in a few seconds
-//! cargo run --example openai_chat -- "What is an AI agent?"  # your own questions
-//! OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=... cargo run --example openai_chat
+//! cargo run -p openai-chat                            # offline, in a few seconds
+//! cargo run -p openai-chat -- "What is an AI agent?"  # your own questions
+//! OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=... cargo run -p openai-chat --features tls
 //! ```
 //!
 //! It reads the variables the official SDKs read: `OPENAI_BASE_URL`, `OPENAI_API_KEY`,
@@ -74,6 +74,23 @@ fn offline_script() -> Vec<Reply> {
     ]
 }
 
+/// An `https` server needs the `tls` feature (rustls with the `ring` provider): say so
+/// instead of failing on the first request.
+fn https_ready(url: &str) -> Result<(), Box<dyn Error>> {
+    if !url.starts_with("https:") {
+        return Ok(());
+    }
+    #[cfg(feature = "tls")]
+    {
+        Ok(())
+    }
+    #[cfg(not(feature = "tls"))]
+    Err(
+        "OPENAI_BASE_URL is an https URL: run with `cargo run -p openai-chat --features tls`"
+            .into(),
+    )
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
     // Every event of this thread (the runtime is current-thread) goes to the recorder.
@@ -94,7 +111,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
 
     let (base_url, server) = match var("OPENAI_BASE_URL") {
-        Some(url) => (url, None),
+        Some(url) => {
+            https_ready(&url)?;
+            (url, None)
+        }
         None => {
             let server = fault_server::start(offline_script()).await;
             (server.base_url(), Some(server))

@@ -4,7 +4,7 @@
 //! These tests use real sockets, so they cannot pause tokio's clock: slow replies use short
 //! real delays (50-200 ms) and every client has a short timeout.
 
-#[path = "../examples/openai_chat/fault_server.rs"]
+#[path = "../src/fault_server.rs"]
 mod fault_server;
 
 use std::time::Duration;
@@ -77,10 +77,9 @@ async fn malformed_is_a_200_whose_json_does_not_parse() {
     assert_eq!(response.headers()["content-type"], "application/json");
     let err = response.json::<Value>().await.unwrap_err();
     assert!(err.is_decode(), "{err:?}");
-    #[cfg(feature = "reqwest")]
     assert_eq!(
-        resilience_core::http::reqwest::classify_error(&err),
-        resilience_core::http::Class::Permanent
+        resilience::http::reqwest::classify_error(&err),
+        resilience::http::Class::Permanent
     );
     server.shutdown().await;
 }
@@ -138,10 +137,8 @@ async fn rate_limits_in_every_retry_after_form() {
     }
     assert_eq!(replies[4]["retry-after"], "-5");
     assert_eq!(replies[6]["retry-after"], "soon");
-
-    #[cfg(feature = "http")]
     {
-        use resilience_core::http::{Class, classify, retry_after};
+        use resilience::http::{Class, classify, retry_after};
         use std::time::SystemTime;
 
         let cap = Duration::from_secs(60);
@@ -193,10 +190,9 @@ async fn slow_replies_arrive_late_or_time_out() {
         .await
         .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
-    #[cfg(feature = "reqwest")]
     assert_eq!(
-        resilience_core::http::reqwest::classify_error(&err),
-        resilience_core::http::Class::Transient
+        resilience::http::reqwest::classify_error(&err),
+        resilience::http::Class::Transient
     );
 
     // The next request gets the next reply: a timed-out one used up its own.
@@ -227,10 +223,9 @@ async fn drop_closes_the_connection_without_a_response() {
             .unwrap_err();
         assert!(err.is_request(), "{err:?}");
         assert!(err.status().is_none());
-        #[cfg(feature = "reqwest")]
         assert_eq!(
-            resilience_core::http::reqwest::classify_error(&err),
-            resilience_core::http::Class::Transient
+            resilience::http::reqwest::classify_error(&err),
+            resilience::http::Class::Transient
         );
     }
     // The same client recovers on a fresh connection.

@@ -1,0 +1,1 @@
+//! Nothing: this package only runs `ui.rs` (see there).

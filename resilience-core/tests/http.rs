@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use proptest::prelude::*;
 use resilience_core::http::{
-    Class, classify, classify_io, classify_status, retry_after, should_retry,
+    Class, classify, classify_io, classify_status, retry_after, retry_after_min, should_retry,
 };
 
 /// 2015-10-21 07:28:00 UTC, the date in RFC 9110's examples.
@@ -15,7 +15,6 @@ const DATE_SECS: u64 = 1_445_412_480;
 const DATE_IMF: &str = "Wed, 21 Oct 2015 07:28:00 GMT";
 const DATE_RFC850: &str = "Wednesday, 21-Oct-15 07:28:00 GMT";
 const DATE_ASCTIME: &str = "Wed Oct 21 07:28:00 2015";
-const CAP: Duration = Duration::from_secs(60);
 
 fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -36,22 +35,26 @@ fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap()
 }
 
-/// Delay for `pairs` 100 s before [`DATE_SECS`], capped at [`CAP`].
+/// Delay for `pairs` 100 s before [`DATE_SECS`].
 fn delay(pairs: &[(&'static str, &str)]) -> Option<Duration> {
-    retry_after(&headers(pairs), at(DATE_SECS - 100), CAP)
+    retry_after(&headers(pairs), at(DATE_SECS - 100))
 }
 
 // ---------------------------------------------------------------------------------------
 // classify
 
-const TRANSIENT: [u16; 9] = [408, 409, 425, 429, 500, 502, 503, 504, 529];
+/// 408, 409, 425, 429 and every 5xx but 501 and 505, as the OpenAI and Anthropic SDKs
+/// retry (DESIGN.md, "HTTP classification").
+fn transient(code: u16) -> bool {
+    matches!(code, 408 | 409 | 425 | 429) || ((500..600).contains(&code) && code != 501 && code != 505)
+}
 
 #[test]
 fn every_status_code_has_the_documented_class() {
     for code in 100..=999u16 {
         let expected = if (200..300).contains(&code) {
             Class::Success
-        } else if TRANSIENT.contains(&code) {
+        } else if transient(code) {
             Class::Transient
         } else {
             Class::Permanent
@@ -70,8 +73,17 @@ fn other_client_errors_are_permanent() {
     for code in [400, 401, 403, 404, 405, 410, 413, 422, 451] {
         assert_eq!(classify_status(status(code)), Class::Permanent, "{code}");
     }
-    for code in [501, 505, 511] {
+    for code in [501, 505] {
         assert_eq!(classify_status(status(code)), Class::Permanent, "{code}");
+    }
+}
+
+#[test]
+fn cloudflare_and_overload_statuses_in_front_of_llm_apis_are_transient() {
+    // Cloudflare's origin failures (520 unknown, 521 down, 522 connect timeout, 523
+    // unreachable, 524 timeout) and Anthropic's 529 overloaded.
+    for code in [520, 521, 522, 523, 524, 529] {
+        assert_eq!(classify_status(status(code)), Class::Transient, "{code}");
     }
 }
 
@@ -213,7 +225,11 @@ fn retry_after_ms_forms() {
 
 #[test]
 fn retry_after_seconds_forms() {
-    assert_eq!(delay(&[("retry-after", "120")]), Some(CAP), "capped");
+    assert_eq!(
+        delay(&[("retry-after", "120")]),
+        Some(Duration::from_secs(120)),
+        "never shortened"
+    );
     assert_eq!(
         delay(&[("retry-after", "30")]),
         Some(Duration::from_secs(30))
@@ -235,7 +251,7 @@ fn retry_after_http_date_forms() {
     for date in [DATE_IMF, DATE_RFC850, DATE_ASCTIME] {
         let map = headers(&[("retry-after", date)]);
         assert_eq!(
-            retry_after(&map, now, CAP),
+            retry_after(&map, now),
             Some(Duration::from_secs(10)),
             "{date}"
         );
@@ -244,7 +260,7 @@ fn retry_after_http_date_forms() {
     let now = at(DATE_SECS - 10) + Duration::from_millis(250);
     let map = headers(&[("retry-after", DATE_IMF)]);
     assert_eq!(
-        retry_after(&map, now, CAP),
+        retry_after(&map, now),
         Some(Duration::from_millis(9750))
     );
 }
@@ -252,31 +268,34 @@ fn retry_after_http_date_forms() {
 #[test]
 fn past_or_present_dates_mean_now() {
     let map = headers(&[("retry-after", DATE_IMF)]);
-    assert_eq!(retry_after(&map, at(DATE_SECS), CAP), Some(Duration::ZERO));
+    assert_eq!(retry_after(&map, at(DATE_SECS)), Some(Duration::ZERO));
     assert_eq!(
-        retry_after(&map, at(DATE_SECS + 1), CAP),
+        retry_after(&map, at(DATE_SECS + 1)),
         Some(Duration::ZERO)
     );
     assert_eq!(
-        retry_after(&map, at(DATE_SECS) + Duration::from_nanos(1), CAP),
+        retry_after(&map, at(DATE_SECS) + Duration::from_nanos(1)),
         Some(Duration::ZERO)
     );
     // A `now` far past anything an HTTP-date can say.
     let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
-    assert_eq!(retry_after(&map, far, CAP), Some(Duration::ZERO));
+    assert_eq!(retry_after(&map, far), Some(Duration::ZERO));
     let epoch = headers(&[("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")]);
     assert_eq!(
-        retry_after(&epoch, SystemTime::now(), CAP),
+        retry_after(&epoch, SystemTime::now()),
         Some(Duration::ZERO)
     );
 }
 
 #[test]
-fn far_future_dates_are_capped() {
+fn far_future_dates_are_exact() {
     let map = headers(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]);
-    assert_eq!(retry_after(&map, at(DATE_SECS), CAP), Some(CAP));
     assert_eq!(
-        retry_after(&map, UNIX_EPOCH, Duration::MAX),
+        retry_after(&map, at(DATE_SECS)),
+        Some(Duration::from_secs(253_402_300_799 - DATE_SECS))
+    );
+    assert_eq!(
+        retry_after(&map, UNIX_EPOCH),
         Some(Duration::from_secs(253_402_300_799))
     );
 }
@@ -302,7 +321,7 @@ fn unreadable_headers_are_skipped_not_fatal() {
             "ms {garbage:?}"
         );
         let pairs = [("retry-after-ms", garbage), ("retry-after", DATE_IMF)];
-        assert_eq!(delay(&pairs), Some(CAP), "ms {garbage:?}"); // 100 s to the date, capped
+        assert_eq!(delay(&pairs), Some(Duration::from_secs(100)), "ms {garbage:?}");
         assert_eq!(
             delay(&[("retry-after", garbage)]),
             None,
@@ -320,22 +339,22 @@ fn negative_values_give_none() {
 }
 
 #[test]
-fn huge_values_are_capped_without_overflow() {
+fn huge_values_saturate_without_overflow() {
     for value in [
         "18446744073709551615",                // u64::MAX
         "18446744073709551616",                // u64::MAX + 1
         "99999999999999999999999999999999999", // far beyond
         "18446744073709551615.999999999999",
     ] {
-        assert_eq!(delay(&[("retry-after", value)]), Some(CAP), "{value}");
-        assert_eq!(delay(&[("retry-after-ms", value)]), Some(CAP), "{value}");
-        // Uncapped, the number saturates at u64::MAX seconds instead of wrapping.
-        let map = headers(&[("retry-after", value)]);
-        let uncapped = retry_after(&map, UNIX_EPOCH, Duration::MAX).unwrap();
-        assert!(uncapped >= Duration::from_secs(u64::MAX), "{value}");
+        // The number saturates at u64::MAX seconds (or milliseconds) instead of
+        // wrapping; a retry policy then gives up at once rather than wait.
+        let secs = delay(&[("retry-after", value)]).unwrap();
+        assert!(secs >= Duration::from_secs(u64::MAX), "{value}");
+        let millis = delay(&[("retry-after-ms", value)]).unwrap();
+        assert!(millis >= Duration::from_millis(u64::MAX), "{value}");
     }
     let long = "9".repeat(8 * 1024);
-    assert_eq!(delay(&[("retry-after", &long)]), Some(CAP));
+    assert!(delay(&[("retry-after", &long)]).unwrap() >= Duration::from_secs(u64::MAX));
     let long_fraction = format!("1.{}", "9".repeat(8 * 1024));
     assert_eq!(
         delay(&[("retry-after", &long_fraction)]),
@@ -344,12 +363,16 @@ fn huge_values_are_capped_without_overflow() {
 }
 
 #[test]
-fn cap_zero_allows_only_zero() {
-    let map = headers(&[("retry-after", "30")]);
-    assert_eq!(
-        retry_after(&map, at(DATE_SECS), Duration::ZERO),
-        Some(Duration::ZERO)
-    );
+fn a_floor_raises_short_delays_and_never_shortens_long_ones() {
+    let floor = Duration::from_millis(500);
+    let now = at(DATE_SECS);
+    for (value, expected) in [("0", floor), ("0.1", floor), ("30", Duration::from_secs(30))] {
+        let map = headers(&[("retry-after", value)]);
+        assert_eq!(retry_after_min(&map, now, floor), Some(expected), "{value}");
+    }
+    let past = headers(&[("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")]);
+    assert_eq!(retry_after_min(&past, now, floor), Some(floor));
+    assert_eq!(retry_after_min(&HeaderMap::new(), now, floor), None);
 }
 
 #[test]
@@ -382,7 +405,7 @@ fn non_ascii_values_give_none() {
         let mut map = HeaderMap::new();
         map.insert("retry-after", HeaderValue::from_bytes(bytes).unwrap());
         map.insert("retry-after-ms", HeaderValue::from_bytes(bytes).unwrap());
-        assert_eq!(retry_after(&map, at(DATE_SECS), CAP), None, "{bytes:?}");
+        assert_eq!(retry_after(&map, at(DATE_SECS)), None, "{bytes:?}");
     }
 }
 
@@ -411,11 +434,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_bytes_never_panic_and_stay_under_the_cap(
+    fn any_bytes_never_panic(
         ms in proptest::collection::vec(any::<u8>(), 0..64),
         secs in proptest::collection::vec(any::<u8>(), 0..64),
         now in any::<u64>(),
-        cap in any::<u64>(),
+        floor in any::<u64>(),
     ) {
         let mut map = HeaderMap::new();
         if let Ok(value) = HeaderValue::from_bytes(&ms) {
@@ -424,10 +447,10 @@ proptest! {
         if let Ok(value) = HeaderValue::from_bytes(&secs) {
             map.insert("retry-after", value);
         }
-        let cap = Duration::from_nanos(cap);
-        if let Some(delay) = retry_after(&map, UNIX_EPOCH + Duration::from_secs(now / 4), cap) {
-            prop_assert!(delay <= cap);
-        }
+        let now = UNIX_EPOCH + Duration::from_secs(now / 4);
+        let floor = Duration::from_nanos(floor);
+        let exact = retry_after(&map, now);
+        prop_assert_eq!(retry_after_min(&map, now, floor), exact.map(|d| d.max(floor)));
     }
 
     #[test]
@@ -436,9 +459,7 @@ proptest! {
             let mut map = HeaderMap::new();
             map.insert("retry-after", value.clone());
             map.insert("x-should-retry", value);
-            if let Some(delay) = retry_after(&map, at(DATE_SECS), CAP) {
-                prop_assert!(delay <= CAP);
-            }
+            let _ = retry_after(&map, at(DATE_SECS));
             let class = classify(status(code), &map);
             prop_assert_eq!(class.is_success(), (200..300).contains(&code));
         }
@@ -447,35 +468,36 @@ proptest! {
     #[test]
     fn number_like_garbage_never_panics(value in "[-+ .0-9eE]{0,40}") {
         let map = headers(&[("retry-after", &value), ("retry-after-ms", &value)]);
-        if let Some(delay) = retry_after(&map, at(DATE_SECS), CAP) {
-            prop_assert!(delay <= CAP);
+        if retry_after(&map, at(DATE_SECS)).is_some() {
             prop_assert!(!value.contains(['-', '+', 'e', 'E']));
         }
     }
 
     #[test]
-    fn whole_seconds_are_exact_then_capped(n in any::<u64>(), cap in any::<u64>()) {
-        let cap = Duration::from_secs(cap);
+    fn whole_seconds_are_exact(n in any::<u64>()) {
         let map = headers(&[("retry-after", &n.to_string())]);
-        prop_assert_eq!(retry_after(&map, at(DATE_SECS), cap), Some(Duration::from_secs(n).min(cap)));
+        prop_assert_eq!(retry_after(&map, at(DATE_SECS)), Some(Duration::from_secs(n)));
     }
 
     #[test]
-    fn whole_millis_are_exact_then_capped(n in any::<u64>(), cap in any::<u64>()) {
-        let cap = Duration::from_millis(cap);
+    fn whole_millis_are_exact(n in any::<u64>()) {
         let map = headers(&[("retry-after-ms", &n.to_string())]);
-        prop_assert_eq!(retry_after(&map, at(DATE_SECS), cap), Some(Duration::from_millis(n).min(cap)));
+        prop_assert_eq!(retry_after(&map, at(DATE_SECS)), Some(Duration::from_millis(n)));
     }
 
     #[test]
-    fn digit_runs_of_any_length_are_capped(digits in "[0-9]{1,200}", fraction in proptest::option::of("[0-9]{1,30}")) {
+    fn digit_runs_of_any_length_are_read_or_saturate(digits in "[0-9]{1,200}", fraction in proptest::option::of("[0-9]{1,30}")) {
+        let whole = digits.parse::<u64>().ok();
         let value = match fraction {
             Some(fraction) => format!("{digits}.{fraction}"),
             None => digits,
         };
         let map = headers(&[("retry-after", &value)]);
-        let delay = retry_after(&map, at(DATE_SECS), CAP);
-        prop_assert!(matches!(delay, Some(d) if d <= CAP));
+        let delay = retry_after(&map, at(DATE_SECS)).expect("digits are readable");
+        // Never less than the whole seconds asked; at least u64::MAX seconds when they
+        // do not fit.
+        let asked = Duration::from_secs(whole.unwrap_or(u64::MAX));
+        prop_assert!(delay >= asked && delay < asked.saturating_add(Duration::from_secs(1)));
     }
 
     #[test]
@@ -487,8 +509,8 @@ proptest! {
     #[test]
     fn any_http_date_is_measured_from_now(date in http_time(), now in http_time()) {
         let map = headers(&[("retry-after", &httpdate::fmt_http_date(date))]);
-        let expected = date.duration_since(now).unwrap_or(Duration::ZERO).min(CAP);
-        prop_assert_eq!(retry_after(&map, now, CAP), Some(expected));
+        let expected = date.duration_since(now).unwrap_or(Duration::ZERO);
+        prop_assert_eq!(retry_after(&map, now), Some(expected));
     }
 
     #[test]
@@ -503,8 +525,9 @@ proptest! {
     ) {
         let value = format!("{wday}, {day:02} {month} {year:04} {h:02}:{m:02}:{s:02} {zone}");
         let map = headers(&[("retry-after", &value)]);
-        if let Some(delay) = retry_after(&map, UNIX_EPOCH + Duration::from_secs(now / 4), CAP) {
-            prop_assert!(delay <= CAP);
+        if let Some(delay) = retry_after(&map, UNIX_EPOCH + Duration::from_secs(now / 4)) {
+            // An HTTP-date names at most 9999-12-31: no delay beyond that from the epoch.
+            prop_assert!(delay <= Duration::from_secs(253_402_300_800));
         }
     }
 }
@@ -663,7 +686,7 @@ mod reqwest_errors {
             .unwrap();
         assert_eq!(classify_response(&response), Class::Transient);
         assert_eq!(
-            retry_after(&response, Duration::from_secs(60)),
+            retry_after(&response),
             Some(Duration::from_millis(1500))
         );
         let err = response.error_for_status().unwrap_err();

@@ -266,7 +266,7 @@ impl Client {
                 class,
                 // Read now: an HTTP-date is relative to this moment. The cap only bounds a
                 // broken header; anything above `timing::MAX` ends the retries anyway.
-                retry_after: retry_after(&response, Duration::from_secs(3600)),
+                retry_after: retry_after(&response),
             });
         }
         let body = response.bytes().await.map_err(ChatError::Transport)?;

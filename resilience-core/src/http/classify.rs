@@ -92,13 +92,14 @@ impl fmt::Display for Class {
 /// Classifies a status code alone, without the server's `x-should-retry` override.
 ///
 /// - 2xx: [`Class::Success`].
-/// - 408 Request Timeout, 409 Conflict, 425 Too Early, 429 Too Many Requests, 500 Internal
-///   Server Error, 502 Bad Gateway, 503 Service Unavailable, 504 Gateway Timeout and 529
-///   (overloaded, sent by Anthropic's API): [`Class::Transient`].
-/// - Everything else: [`Class::Permanent`]. That is every other 4xx, the 5xx that describe
-///   a fixed property of the server (501 Not Implemented, 505 HTTP Version Not Supported,
-///   ...), and 1xx/3xx, which a client that follows redirects never hands back as a final
-///   answer and which a retry would not change.
+/// - 408 Request Timeout, 409 Conflict, 425 Too Early, 429 Too Many Requests, and every
+///   5xx but two: [`Class::Transient`]. That follows the OpenAI and Anthropic SDKs, which
+///   retry every 5xx, and covers 529 (overloaded, Anthropic's) and Cloudflare's 520–524
+///   (the origin's connection failed or timed out), routine in front of those APIs.
+/// - Everything else: [`Class::Permanent`]. That is every other 4xx, the two 5xx that
+///   describe a fixed property of the server (501 Not Implemented, 505 HTTP Version Not
+///   Supported), and 1xx/3xx, which a client that follows redirects never hands back as
+///   a final answer and which a retry would not change.
 ///
 /// Use this when you have no headers, e.g. from `reqwest::Error::status()`; otherwise
 /// prefer [`classify`].
@@ -109,13 +110,16 @@ impl fmt::Display for Class {
 ///
 /// assert_eq!(classify_status(StatusCode::BAD_GATEWAY), Class::Transient);
 /// assert_eq!(classify_status(StatusCode::from_u16(529).unwrap()), Class::Transient);
+/// assert_eq!(classify_status(StatusCode::from_u16(522).unwrap()), Class::Transient);
 /// assert_eq!(classify_status(StatusCode::NOT_FOUND), Class::Permanent);
 /// assert_eq!(classify_status(StatusCode::NOT_IMPLEMENTED), Class::Permanent);
 /// ```
 pub fn classify_status(status: StatusCode) -> Class {
     match status.as_u16() {
         200..=299 => Class::Success,
-        408 | 409 | 425 | 429 | 500 | 502 | 503 | 504 | 529 => Class::Transient,
+        408 | 409 | 425 | 429 => Class::Transient,
+        501 | 505 => Class::Permanent,
+        500..=599 => Class::Transient,
         _ => Class::Permanent,
     }
 }

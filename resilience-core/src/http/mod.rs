@@ -46,9 +46,9 @@
 //!         ApiError::Status {
 //!             status,
 //!             class: classify(status, headers),
-//!             // Above the retry's `max` on purpose: a server that asks for longer than
-//!             // we are willing to wait makes the retry give up at once (see below).
-//!             retry_after: retry_after(headers, SystemTime::now(), Duration::from_secs(600)),
+//!             // Exactly what the server asked: one that asks for longer than we are
+//!             // willing to wait makes the retry give up at once (see below).
+//!             retry_after: retry_after(headers, SystemTime::now()),
 //!         }
 //!     }
 //!
@@ -86,18 +86,15 @@
 //! // async fn chat(prompt: &str) -> Result<String, ApiError> { ... }
 //! ```
 //!
-//! # Choosing the cap
+//! # Never shorter than asked
 //!
 //! `#[retry]` treats a server delay longer than its `max` as "give up now and return the
-//! error" rather than sleeping for an hour. So pick `retry_after`'s `cap` by what you want:
-//!
-//! - `cap` above the retry's `max`: a long `Retry-After` ends the retries at once and the
-//!   caller sees the 429 (and can read the delay from the error).
-//! - `cap` equal to the retry's `max`: a long `Retry-After` is shortened to `max` and the
-//!   retry goes ahead, earlier than the server asked.
-//!
-//! The cap also bounds what a hostile or broken header can do: `Retry-After:
-//! 99999999999999999999` becomes `cap`, never an overflow.
+//! error" rather than sleeping for an hour, and [`retry_after`] returns exactly what the
+//! server asked (saturating at `Duration::MAX` for a hostile header such as
+//! `Retry-After: 99999999999999999999`, never overflowing): a long `Retry-After` ends the
+//! retries at once and the caller sees the 429, with the delay in the error. Retrying
+//! earlier than the server allows only earns another 429. Against servers that answer
+//! `Retry-After: 0` to everything while overloaded, [`retry_after_min`] raises a floor.
 
 mod classify;
 mod retry_after;
@@ -106,4 +103,4 @@ mod retry_after;
 pub mod reqwest;
 
 pub use classify::{Class, classify, classify_io, classify_status, should_retry};
-pub use retry_after::retry_after;
+pub use retry_after::{retry_after, retry_after_min};

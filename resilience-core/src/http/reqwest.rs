@@ -33,7 +33,7 @@
 //!     if class.is_success() {
 //!         Ok(response)
 //!     } else {
-//!         let retry_after = retry_after(&response, Duration::from_secs(600));
+//!         let retry_after = retry_after(&response);
 //!         Err(ApiError::Status { class, retry_after })
 //!     }
 //! }
@@ -138,8 +138,9 @@ pub fn classify_response(response: &::reqwest::Response) -> Class {
     classify(response.status(), response.headers())
 }
 
-/// The delay the server asked for in this response, at most `cap`, measured from
-/// [`SystemTime::now`] (see [`super::retry_after`] for the forms and their precedence).
+/// The delay the server asked for in this response, exactly, measured from
+/// [`SystemTime::now`] (see [`super::retry_after`] for the forms, their precedence, and
+/// why the delay is never shortened).
 ///
 /// Call it when the response arrives, not later: an HTTP-date is relative to that moment.
 ///
@@ -154,9 +155,22 @@ pub fn classify_response(response: &::reqwest::Response) -> Class {
 ///     .body("")
 ///     .unwrap();
 /// let reply = reqwest::Response::from(reply);
-/// assert_eq!(retry_after(&reply, Duration::from_secs(60)), Some(Duration::from_millis(1500)));
-/// assert_eq!(retry_after(&reply, Duration::from_secs(1)), Some(Duration::from_secs(1)));
+/// assert_eq!(retry_after(&reply), Some(Duration::from_millis(1500)));
 /// ```
-pub fn retry_after(response: &::reqwest::Response, cap: Duration) -> Option<Duration> {
-    super::retry_after(response.headers(), SystemTime::now(), cap)
+pub fn retry_after(response: &::reqwest::Response) -> Option<Duration> {
+    super::retry_after(response.headers(), SystemTime::now())
+}
+
+/// [`retry_after`], raised to at least `min` (see [`super::retry_after_min`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience_core::http::reqwest::retry_after_min;
+///
+/// let reply = http::Response::builder().status(503).header("retry-after", "0").body("").unwrap();
+/// let reply = reqwest::Response::from(reply);
+/// assert_eq!(retry_after_min(&reply, Duration::from_secs(1)), Some(Duration::from_secs(1)));
+/// ```
+pub fn retry_after_min(response: &::reqwest::Response, min: Duration) -> Option<Duration> {
+    super::retry_after_min(response.headers(), SystemTime::now(), min)
 }

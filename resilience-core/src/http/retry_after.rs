@@ -13,7 +13,7 @@ use ::http::header::RETRY_AFTER;
 /// with millisecond precision.
 const RETRY_AFTER_MS: &str = "retry-after-ms";
 
-/// The delay the server asked for before the next attempt, at most `cap`.
+/// The delay the server asked for before the next attempt, exactly.
 ///
 /// Forms, in order of precedence (the first one present *and readable* wins; an unreadable
 /// one is skipped as if absent):
@@ -29,8 +29,14 @@ const RETRY_AFTER_MS: &str = "retry-after-ms";
 /// Numbers are plain non-negative decimals (digits, optionally `.` and more digits;
 /// surrounding whitespace allowed). A sign, an exponent, `inf`, an empty value, a
 /// non-ASCII value, or anything else unreadable is ignored. A repeated header is read at its
-/// first occurrence. The result never exceeds `cap`: `Retry-After: 99999999999999999999`
-/// gives `Some(cap)`. Nothing here can overflow or panic, whatever the headers hold.
+/// first occurrence. A delay too long for a [`Duration`] saturates at [`Duration::MAX`].
+/// Nothing here can overflow or panic, whatever the headers hold.
+///
+/// **The delay is never shortened.** A server that asks for longer than the caller is
+/// willing to wait must not be retried early: return the real delay, and let the retry
+/// policy give up (a server delay longer than `#[retry(max = ..)]` ends the retries at
+/// once). Against a server that answers `Retry-After: 0` to every request, raise the
+/// floor instead with [`retry_after_min`].
 ///
 /// `now` is a parameter rather than a call to [`SystemTime::now`] so that tests are exact;
 /// pass `SystemTime::now()` when the response arrives. (HTTP-dates are wall-clock times,
@@ -44,23 +50,22 @@ const RETRY_AFTER_MS: &str = "retry-after-ms";
 /// use resilience_core::http::retry_after;
 ///
 /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_400); // 2015-10-21 07:26:40 UTC
-/// let cap = Duration::from_secs(60);
 /// let mut headers = HeaderMap::new();
-/// assert_eq!(retry_after(&headers, now, cap), None);
+/// assert_eq!(retry_after(&headers, now), None);
 ///
 /// headers.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
-/// assert_eq!(retry_after(&headers, now, cap), Some(Duration::from_secs(60))); // 80s, capped
+/// assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(80)));
 ///
 /// headers.insert("retry-after", HeaderValue::from_static("7"));
-/// assert_eq!(retry_after(&headers, now, cap), Some(Duration::from_secs(7)));
+/// assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
 ///
 /// headers.insert("retry-after-ms", HeaderValue::from_static("250"));
-/// assert_eq!(retry_after(&headers, now, cap), Some(Duration::from_millis(250)));
+/// assert_eq!(retry_after(&headers, now), Some(Duration::from_millis(250)));
 ///
 /// headers.insert("retry-after-ms", HeaderValue::from_static("-250")); // skipped
-/// assert_eq!(retry_after(&headers, now, cap), Some(Duration::from_secs(7)));
+/// assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
 /// ```
-pub fn retry_after(headers: &HeaderMap, now: SystemTime, cap: Duration) -> Option<Duration> {
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
 
     let delay = header(RETRY_AFTER_MS)
@@ -72,7 +77,27 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime, cap: Duration) -> Optio
                 None => Some(until(httpdate::parse_http_date(value).ok()?, now)),
             }
         })?;
-    Some(delay.min(cap))
+    Some(delay)
+}
+
+/// [`retry_after`], raised to at least `min`: for servers that answer `Retry-After: 0`
+/// (or a few milliseconds) to every request while overloaded, so that a client obeying
+/// them does not retry in a tight loop. Still never shorter than what the server asked.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use http::{HeaderMap, HeaderValue};
+/// use resilience_core::http::retry_after_min;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("retry-after", HeaderValue::from_static("0"));
+/// let floor = Duration::from_millis(500);
+/// assert_eq!(retry_after_min(&headers, SystemTime::now(), floor), Some(floor));
+/// headers.insert("retry-after", HeaderValue::from_static("30"));
+/// assert_eq!(retry_after_min(&headers, SystemTime::now(), floor), Some(Duration::from_secs(30)));
+/// ```
+pub fn retry_after_min(headers: &HeaderMap, now: SystemTime, min: Duration) -> Option<Duration> {
+    retry_after(headers, now).map(|delay| delay.max(min))
 }
 
 /// Digits in one fraction: nanoseconds per unit.

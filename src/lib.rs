@@ -158,6 +158,7 @@ pub mod __private {
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
+    pub use resilience_core::fallback::Agent;
     pub use resilience_core::pipeline::{Flow, Outcome, pipeline};
     pub use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 

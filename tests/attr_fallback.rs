@@ -125,13 +125,20 @@ async fn methods_fall_back_to_other_methods() {
     assert_eq!(
         served,
         Some(Served {
-            by: "Self::backup",
+            by: "Agents::backup",
             level: 1
-        })
+        }),
+        "named as the user would, never `Self::backup`"
     );
     let (result, served) = resilience::fallback::observe_blocking(|| agents.main_blocking(1));
     assert_eq!(result, Ok(7));
-    assert_eq!(served.map(|s| s.level), Some(1));
+    assert_eq!(
+        served,
+        Some(Served {
+            by: "Agents::backup_blocking",
+            level: 1
+        })
+    );
 }
 
 #[tokio::test]

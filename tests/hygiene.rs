@@ -108,6 +108,17 @@ mod imported {
         Ok(text.len())
     }
 
+    async fn any_answer(_prompt: &str) -> Result<usize, ApiError> {
+        Ok(std::future::ready(0).await)
+    }
+
+    // A parameter the body ignores (`_prompt`) is still passed on to the agent; that
+    // use is the macro's, so clippy's `used_underscore_binding` does not fire on it.
+    #[fallback(agents = [any_answer])]
+    pub(crate) async fn ignores_its_prompt(_prompt: &str) -> Result<usize, ApiError> {
+        Err(ApiError::Network)
+    }
+
     pub(crate) struct Client {
         pub(crate) calls: u32,
     }
@@ -225,6 +236,7 @@ fn assert_send<T: Send>(_: T) {}
 fn expansions_compile_in_strict_crates() {
     // Built, not run: this test is about what compiles.
     assert_send(imported::stacked("hi"));
+    assert_send(imported::ignores_its_prompt("hi"));
     let _: fn(&str) -> Result<usize, ApiError> = imported::blocking;
     let _: fn(String, u32) -> Result<usize, ApiError> = imported::owned;
     let mut client = imported::Client { calls: 0 };

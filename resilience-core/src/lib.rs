@@ -27,6 +27,7 @@ mod config;
 pub mod fallback;
 #[cfg(feature = "http")]
 pub mod http;
+mod human;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;

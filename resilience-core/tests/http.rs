@@ -46,7 +46,8 @@ fn delay(pairs: &[(&'static str, &str)]) -> Option<Duration> {
 /// 408, 409, 425, 429 and every 5xx but 501 and 505, as the OpenAI and Anthropic SDKs
 /// retry (DESIGN.md, "HTTP classification").
 fn transient(code: u16) -> bool {
-    matches!(code, 408 | 409 | 425 | 429) || ((500..600).contains(&code) && code != 501 && code != 505)
+    matches!(code, 408 | 409 | 425 | 429)
+        || ((500..600).contains(&code) && code != 501 && code != 505)
 }
 
 #[test]
@@ -259,20 +260,14 @@ fn retry_after_http_date_forms() {
     // Between whole seconds: measured exactly from `now`.
     let now = at(DATE_SECS - 10) + Duration::from_millis(250);
     let map = headers(&[("retry-after", DATE_IMF)]);
-    assert_eq!(
-        retry_after(&map, now),
-        Some(Duration::from_millis(9750))
-    );
+    assert_eq!(retry_after(&map, now), Some(Duration::from_millis(9750)));
 }
 
 #[test]
 fn past_or_present_dates_mean_now() {
     let map = headers(&[("retry-after", DATE_IMF)]);
     assert_eq!(retry_after(&map, at(DATE_SECS)), Some(Duration::ZERO));
-    assert_eq!(
-        retry_after(&map, at(DATE_SECS + 1)),
-        Some(Duration::ZERO)
-    );
+    assert_eq!(retry_after(&map, at(DATE_SECS + 1)), Some(Duration::ZERO));
     assert_eq!(
         retry_after(&map, at(DATE_SECS) + Duration::from_nanos(1)),
         Some(Duration::ZERO)
@@ -281,10 +276,7 @@ fn past_or_present_dates_mean_now() {
     let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
     assert_eq!(retry_after(&map, far), Some(Duration::ZERO));
     let epoch = headers(&[("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")]);
-    assert_eq!(
-        retry_after(&epoch, SystemTime::now()),
-        Some(Duration::ZERO)
-    );
+    assert_eq!(retry_after(&epoch, SystemTime::now()), Some(Duration::ZERO));
 }
 
 #[test]
@@ -321,7 +313,11 @@ fn unreadable_headers_are_skipped_not_fatal() {
             "ms {garbage:?}"
         );
         let pairs = [("retry-after-ms", garbage), ("retry-after", DATE_IMF)];
-        assert_eq!(delay(&pairs), Some(Duration::from_secs(100)), "ms {garbage:?}");
+        assert_eq!(
+            delay(&pairs),
+            Some(Duration::from_secs(100)),
+            "ms {garbage:?}"
+        );
         assert_eq!(
             delay(&[("retry-after", garbage)]),
             None,
@@ -366,7 +362,11 @@ fn huge_values_saturate_without_overflow() {
 fn a_floor_raises_short_delays_and_never_shortens_long_ones() {
     let floor = Duration::from_millis(500);
     let now = at(DATE_SECS);
-    for (value, expected) in [("0", floor), ("0.1", floor), ("30", Duration::from_secs(30))] {
+    for (value, expected) in [
+        ("0", floor),
+        ("0.1", floor),
+        ("30", Duration::from_secs(30)),
+    ] {
         let map = headers(&[("retry-after", value)]);
         assert_eq!(retry_after_min(&map, now, floor), Some(expected), "{value}");
     }
@@ -685,10 +685,7 @@ mod reqwest_errors {
             .await
             .unwrap();
         assert_eq!(classify_response(&response), Class::Transient);
-        assert_eq!(
-            retry_after(&response),
-            Some(Duration::from_millis(1500))
-        );
+        assert_eq!(retry_after(&response), Some(Duration::from_millis(1500)));
         let err = response.error_for_status().unwrap_err();
         assert_eq!(classify_error(&err), Class::Transient);
         peer.join().unwrap();

@@ -242,6 +242,9 @@ fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
 }
 
 fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
+    // The user's binding, as if the macro wrote it: lints on using it (clippy's
+    // `used_underscore_binding` for a `_q` the body ignores) do not fire on our use.
+    let name = generated(quote!(#name));
     match ty {
         Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
         Type::Reference(_) => quote!(#name),

@@ -4,7 +4,10 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
         Result<String, ConfigError>,
     >()
         .name(::core::concat!(::core::module_path!(), "::", "load_config"))
-        .fallback(&["from_disk"], |_| true)
+        .fallback(
+            &const { [::resilience::__private::Agent::named("from_disk")] },
+            |_| true,
+        )
         .circuit(
             {
                 static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(

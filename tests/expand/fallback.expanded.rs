@@ -5,7 +5,12 @@ async fn gpt4(prompt: &str, max_tokens: u32) -> Result<String, ApiError> {
     >()
         .name(::core::concat!(::core::module_path!(), "::", "gpt4"))
         .fallback(
-            &["gpt35", "local::llm"],
+            &const {
+                [
+                    ::resilience::__private::Agent::named("gpt35"),
+                    ::resilience::__private::Agent::named("local::llm"),
+                ]
+            },
             |__error| ::core::matches!(__error, ApiError::Network),
         )
         .build();

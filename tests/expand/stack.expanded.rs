@@ -4,7 +4,15 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
         Result<String, ApiError>,
     >()
         .name(::core::concat!(::core::module_path!(), "::", "gpt4"))
-        .fallback(&["gpt35", "local_llm"], |_| true)
+        .fallback(
+            &const {
+                [
+                    ::resilience::__private::Agent::named("gpt35"),
+                    ::resilience::__private::Agent::named("local_llm"),
+                ]
+            },
+            |_| true,
+        )
         .circuit(
             {
                 static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(

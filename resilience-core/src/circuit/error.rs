@@ -9,7 +9,7 @@ use super::State;
 /// with every probe slot taken.
 ///
 /// It carries the breaker's name and how long until the breaker lets a call through
-/// again: the rest of the recovery period when open, zero when half-open (a slot frees up
+/// again (exact in [`retry_in`](Self::retry_in), rounded for people in its message): the rest of the recovery period when open, zero when half-open (a slot frees up
 /// as soon as a probe finishes). The attribute macros return it as `E::from(CircuitOpen)`.
 ///
 /// ```
@@ -101,13 +101,15 @@ impl fmt::Display for CircuitOpen {
         match self.state {
             State::HalfOpen => write!(
                 f,
-                "circuit `{}` is half-open and all its probe slots are taken; retry in {:?}",
-                self.name, self.retry_in
+                "circuit `{}` is half-open and all its probe slots are taken; retry in {}",
+                self.name,
+                crate::human::duration(self.retry_in)
             ),
             _ => write!(
                 f,
-                "circuit `{}` is open; retry in {:?}",
-                self.name, self.retry_in
+                "circuit `{}` is open; retry in {}",
+                self.name,
+                crate::human::duration(self.retry_in)
             ),
         }
     }

@@ -4,8 +4,8 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::task::{Context, Poll, ready};
 
-use super::Served;
 use super::report::{report_from_pipeline, retract};
+use super::{Agent, Served};
 use crate::pipeline::{
     Builder, Either, Layer, Outcome, PipelineContext, Stack, Step, Then, Unbounded,
 };
@@ -19,15 +19,15 @@ use crate::pipeline::{
 /// every level: an error it rejects is returned as it is, not handed to the next agent.
 ///
 /// ```
-/// use resilience_core::{fallback::FallbackLayer, pipeline::pipeline};
+/// use resilience_core::{fallback::{Agent, FallbackLayer}, pipeline::pipeline};
 ///
 /// let mut builder = pipeline::<Result<u8, ()>>();
 /// let first = builder.reserve_agents(1);
-/// let mut p = builder.layer(FallbackLayer::new(&["cache"], |_: &()| true, first)).build();
+/// let mut p = builder.layer(FallbackLayer::new(&[Agent::named("cache")], |_: &()| true, first)).build();
 /// assert_eq!(p.run_blocking(|n| if n == 0 { Err(()) } else { Ok(7) }), Ok(7));
 /// ```
 pub struct FallbackLayer<'a, E, On> {
-    agents: &'a [&'static str],
+    agents: &'a [Agent],
     on: On,
     first: usize,
     _error: PhantomData<fn(&E)>,
@@ -38,10 +38,12 @@ impl<'a, E, On> FallbackLayer<'a, E, On> {
     /// the errors `on` accepts; agent 1 is call number `first`.
     ///
     /// ```
-    /// let layer = resilience_core::fallback::FallbackLayer::<(), _>::new(&["gpt35"], |_: &()| true, 1);
+    /// use resilience_core::fallback::{Agent, FallbackLayer};
+    ///
+    /// let layer = FallbackLayer::<(), _>::new(&[Agent::named("gpt35")], |_: &()| true, 1);
     /// # let _ = layer;
     /// ```
-    pub const fn new(agents: &'a [&'static str], on: On, first: usize) -> Self {
+    pub const fn new(agents: &'a [Agent], on: On, first: usize) -> Self {
         Self {
             agents,
             on,
@@ -75,13 +77,16 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     ///
     /// ```
     /// # use resilience_core::pipeline::pipeline;
-    /// let p = pipeline::<Result<(), String>>().fallback(&["gpt35", "local_llm"], |_| true).build();
+    /// use resilience_core::fallback::Agent;
+    ///
+    /// let agents = [Agent::named("gpt35"), Agent::named("local_llm")];
+    /// let p = pipeline::<Result<(), String>>().fallback(&agents, |_| true).build();
     /// # let _ = p;
     /// ```
     #[inline(always)]
     pub fn fallback<'a, On: Fn(&E) -> bool>(
         mut self,
-        agents: &'a [&'static str],
+        agents: &'a [Agent],
         on: On,
     ) -> Builder<T, E, Then<L, FallbackLayer<'a, E, On>>> {
         let first = self.reserve_agents(agents.len());
@@ -109,10 +114,10 @@ impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
         }
         let from = match self.level {
             0 => self.name,
-            level => agents[level - 1],
+            level => agents[level - 1].name(),
         };
         self.level += 1;
-        let to = agents[self.level - 1];
+        let to = agents[self.level - 1].name();
         tracing::debug!(target: "resilience", from, to, level = self.level, "falling back");
         Some(self.layer.first + self.level - 1)
     }
@@ -125,7 +130,7 @@ impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
                 return Step::Call(call);
             }
         } else {
-            let by = self.layer.agents[self.level - 1];
+            let by = self.layer.agents[self.level - 1].name();
             report_from_pipeline(Served {
                 by,
                 level: self.level,

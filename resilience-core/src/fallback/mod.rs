@@ -54,10 +54,12 @@
 //! [`observe_blocking`], the current thread), not tasks it `tokio::spawn`s. Observe inside the
 //! spawned task instead.
 
+mod agent;
 mod alternatives;
 mod layer;
 mod report;
 
+pub use agent::Agent;
 pub use alternatives::{first_ok, first_ok_blocking};
 pub use layer::{FallbackLayer, FallbackStack};
 pub(crate) use report::Depth;

@@ -207,7 +207,8 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// use resilience_core::pipeline::pipeline;
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&["cache"], |_| true).build();
+    /// # use resilience_core::fallback::Agent;
+    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&[Agent::named("cache")], |_| true).build();
     /// let answer = p.run(|n| async move { if n == 0 { Err(()) } else { Ok(7) } }).await;
     /// assert_eq!(answer, Ok(7));
     /// # });
@@ -235,7 +236,8 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     /// use resilience_core::pipeline::pipeline;
     ///
-    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&["cache"], |_| true).build();
+    /// # use resilience_core::fallback::Agent;
+    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&[Agent::named("cache")], |_| true).build();
     /// assert_eq!(p.run_blocking(|n| if n == 0 { Err(()) } else { Ok(7) }), Ok(7));
     /// ```
     pub fn run_blocking(&mut self, mut call: impl FnMut(usize) -> Result<T, E>) -> Result<T, E> {

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 /// assert_eq!(err.to_string(), "timed out after 10s");
 /// # }
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("timed out after {after:?}")]
 pub struct TimedOut {
     after: Duration,
@@ -82,5 +82,35 @@ impl TimedOut {
     /// ```
     pub const fn deadline(&self) -> Instant {
         self.deadline
+    }
+}
+
+/// `TimedOut { after: 10s, deadline: 1.2s ago }`: the deadline as how long ago it passed
+/// (an `Instant`'s own `Debug` is a raw clock reading nobody can read), measured when
+/// printed.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use resilience_core::timeout::TimedOut;
+///
+/// let err = TimedOut::new(Duration::from_secs(10), tokio::time::Instant::now());
+/// tokio::time::advance(Duration::from_millis(1500)).await;
+/// assert_eq!(format!("{err:?}"), "TimedOut { after: 10s, deadline: 1.5s ago }");
+/// # }
+/// ```
+impl core::fmt::Debug for TimedOut {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let now = Instant::now();
+        let deadline = if now >= self.deadline {
+            format!("{} ago", crate::human::duration(now - self.deadline))
+        } else {
+            format!("in {}", crate::human::duration(self.deadline - now))
+        };
+        f.debug_struct("TimedOut")
+            .field("after", &self.after)
+            .field("deadline", &format_args!("{deadline}"))
+            .finish()
     }
 }

@@ -1,7 +1,7 @@
 //! `#[fallback(agents = [..])]`: calls alternative functions when the body fails.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 use syn::parse::ParseStream;
 use syn::{FnArg, Ident, Pat, Path, Signature};
 
@@ -65,10 +65,13 @@ impl Attribute for Fallback {
     }
 
     fn layer(&self, emit: &Emit<'_>) -> TokenStream {
-        let names = self.agents().iter().map(path_name);
+        let private = emit.private;
+        let agents = self.agents().iter().map(|agent| agent_name(agent, private));
         let filter = values::filter_tokens(&self.filter);
         let method = Ident::new("fallback", emit.span);
-        quote_spanned!(emit.span=> .#method(&[#(#names),*], #filter))
+        // `const`: the list is built at compile time and lives for the whole program (a
+        // `const fn` call is not promoted to `'static` on its own).
+        quote_spanned!(emit.span=> .#method(&const { [#(#agents),*] }, #filter))
     }
 
     fn agents(&self) -> &[Path] {
@@ -80,11 +83,17 @@ impl Attribute for Fallback {
     }
 }
 
-/// `gpt35` for `gpt35`, `Self::local` for `Self :: local`.
-fn path_name(path: &Path) -> String {
-    path.segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
+/// The agent by the name a user would give it: `"gpt35"`, `"llm::local"`; a method of
+/// `Self` by its type's name, known only at run time (`"LocalLlm::analyze"`).
+fn agent_name(path: &Path, private: &TokenStream) -> TokenStream {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [first, method] if first == "Self" => {
+            quote!(#private::Agent::method(::core::any::type_name::<Self>, #method))
+        }
+        _ => {
+            let name = segments.join("::");
+            quote!(#private::Agent::named(#name))
+        }
+    }
 }

@@ -158,8 +158,8 @@ pub mod __private {
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
-    pub use resilience_core::fallback::Agent;
-    pub use resilience_core::pipeline::{Flow, Outcome, pipeline};
+    pub use resilience_core::fallback::{Agent, agent, agent_blocking};
+    pub use resilience_core::pipeline::{Flow, Outcome, ResultOf, answer, pipeline};
     pub use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not

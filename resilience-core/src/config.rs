@@ -15,11 +15,23 @@ use core::fmt;
 /// assert_eq!(err.key(), "threshold");
 /// assert_eq!(err.to_string(), "invalid `threshold`: must be at least 1");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct ConfigError {
     key: &'static str,
     reason: &'static str,
+    /// The whole sentence, for [`unwrap_const`](Self::unwrap_const)'s compile-time
+    /// message (a `const` panic can print one string, not a formatted pair).
+    message: &'static str,
 }
+
+/// A [`ConfigError`] with its whole message made at compile time:
+/// `config_error!("attempts", "must be at least 1")`.
+macro_rules! config_error {
+    ($key:literal, $reason:literal) => {
+        $crate::ConfigError::with_message($key, $reason, concat!("invalid `", $key, "`: ", $reason))
+    };
+}
+pub(crate) use config_error;
 
 impl ConfigError {
     /// A refusal of `key` for `reason` (a lowercase phrase such as "must be at least 1").
@@ -29,7 +41,32 @@ impl ConfigError {
     /// assert_eq!(err.reason(), "must be at least 1.0");
     /// ```
     pub const fn new(key: &'static str, reason: &'static str) -> Self {
-        Self { key, reason }
+        Self {
+            key,
+            reason,
+            message: reason,
+        }
+    }
+
+    /// [`new`](Self::new) with the whole message given, for the compile-time check of
+    /// a setting (see [`unwrap_const`](Self::unwrap_const)).
+    ///
+    /// ```
+    /// use resilience_core::ConfigError;
+    ///
+    /// let err = ConfigError::with_message("attempts", "must be at least 1", "invalid `attempts`: must be at least 1");
+    /// assert_eq!(err.reason(), "must be at least 1");
+    /// ```
+    pub const fn with_message(
+        key: &'static str,
+        reason: &'static str,
+        message: &'static str,
+    ) -> Self {
+        Self {
+            key,
+            reason,
+            message,
+        }
     }
 
     /// The name of the refused setting, as the builder method spells it.
@@ -66,7 +103,7 @@ impl ConfigError {
     pub const fn unwrap_const<T: Copy>(result: Result<T, ConfigError>) -> T {
         match result {
             Ok(value) => value,
-            Err(err) => panic!("{}", err.reason),
+            Err(err) => panic!("{}", err.message),
         }
     }
 }
@@ -78,3 +115,28 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+// Two errors are the same when they refuse the same key for the same reason; the whole
+// message is made from those two.
+impl PartialEq for ConfigError {
+    fn eq(&self, other: &Self) -> bool {
+        (self.key, self.reason) == (other.key, other.reason)
+    }
+}
+
+impl Eq for ConfigError {}
+
+impl core::hash::Hash for ConfigError {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        (self.key, self.reason).hash(state);
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigError")
+            .field("key", &self.key)
+            .field("reason", &self.reason)
+            .finish()
+    }
+}

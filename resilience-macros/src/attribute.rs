@@ -61,6 +61,9 @@ pub(crate) struct Emit<'a> {
     pub(crate) sig: &'a Signature,
     /// The attribute's own span: a bound its builder call checks is reported there.
     pub(crate) span: Span,
+    /// A hidden `u32` local: how many times the body has started in this call, this
+    /// run included (for [`Attribute::prelude`]).
+    pub(crate) runs: &'a Ident,
 }
 
 /// A parsed attribute: what it checks and what it emits.
@@ -70,6 +73,13 @@ pub(crate) trait Attribute {
 
     /// The builder call that adds this attribute's layer: `.retry(..)`.
     fn layer(&self, emit: &Emit<'_>) -> TokenStream;
+
+    /// Statements run at the start of every run of the body, in its scope (a name the
+    /// body reads); `None` for none. The expansion counts the body's runs only when some
+    /// attribute asks, so an unused feature costs nothing.
+    fn prelude(&self, _emit: &Emit<'_>) -> Option<TokenStream> {
+        None
+    }
 
     /// Functions the layer calls besides the body (fallback agents), in order.
     fn agents(&self) -> &[Path] {

@@ -16,7 +16,7 @@ use syn::visit_mut::VisitMut;
 use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
 
 use crate::attribute::{Emit, Parsed};
-use crate::expand::{generated, generated_at, hidden, is_primitive};
+use crate::expand::{generated, generated_at, hidden, is_primitive, located_at};
 use crate::item::Function;
 
 /// The statements that replace the body.
@@ -36,36 +36,66 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
         ReturnType::Default => syn::parse_quote!(()),
     };
     EraseImplTrait.visit_type_mut(&mut ret);
-    let layers = stack.iter().map(|layer| {
-        layer.attribute.layer(&Emit {
-            private: &private,
-            sig,
-            span: layer.span,
-        })
-    });
+    let runs = hidden("__runs");
+    let emit = |layer: &Parsed| Emit {
+        private: &private,
+        sig,
+        span: layer.span,
+        runs: &runs,
+    };
+    let layers = stack
+        .iter()
+        .map(|layer| layer.attribute.layer(&emit(layer)));
+    // What runs at the start of every run of the body (a name it reads): only then does
+    // the expansion count the runs.
+    let preludes: Vec<TokenStream> = stack
+        .iter()
+        .filter_map(|layer| layer.attribute.prelude(&emit(layer)))
+        .collect();
 
     let pipeline = hidden("__resilience");
     // Spanned on the return type: a function that does not return a `Result` is
     // refused there, once, by the `IsResult` bound of `pipeline`.
     let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
     let name = sig.ident.to_string();
+    let counter = if preludes.is_empty() {
+        quote!()
+    } else {
+        quote!(let mut #runs: u32 = 0;)
+    };
     let build = quote! {
         let mut #pipeline = #start
             .name(::core::concat!(::core::module_path!(), "::", #name))
             #(#layers)*
             .build();
+        #counter
     };
+    // The body's answer as the declared return type; spanned on it, like `pipeline`.
+    let answer = generated_at(quote!(#private::answer::<#ret>), ret.span());
     let protocol = Protocol {
         private: &private,
+        answer: &answer,
         is_async,
         repeats: stack.iter().any(|layer| layer.attribute.repeats()),
         waits: stack.iter().any(|layer| layer.attribute.waits()),
     };
-    let primary = primary_call(function, &ret, &protocol);
+    let primary = primary_call(function, &ret, &protocol, &preludes, &runs);
     let agents = stack
         .iter()
         .flat_map(|layer| layer.attribute.agents())
-        .map(|agent| protocol.call(agent_call(agent, sig)));
+        .map(|agent| {
+            // Checked to be the kind of call the function makes: a wrong agent is one
+            // error, and the pipeline still sees a call of the right type.
+            let call = agent_call(agent, sig);
+            let check = if is_async {
+                quote!(#private::agent::<#ret, _>(#call))
+            } else {
+                quote!(#private::agent_blocking::<#ret, _>(#call))
+            };
+            // All of the arm located at the agent: what is wrong with it is said there,
+            // once (rustc folds identical errors at one place).
+            located_at(protocol.call(check), agent.span())
+        });
     let calls: Vec<TokenStream> = std::iter::once(primary).chain(agents).collect();
     let drive = protocol.drive(calls);
     quote!(#build #drive)
@@ -74,6 +104,8 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
 /// How the driver of one stack looks.
 struct Protocol<'a> {
     private: &'a TokenStream,
+    /// `answer::<R>`: the pipeline's `Result` as the declared return type.
+    answer: &'a TokenStream,
     is_async: bool,
     /// Some layer calls below it more than once: a loop.
     repeats: bool,
@@ -111,6 +143,7 @@ impl Protocol<'_> {
         let outcome = hidden("__outcome");
         let result = hidden("__result");
         let wait = self.wait();
+        let answer = self.answer;
 
         if !self.repeats {
             // At most one call: straight-line code, so the body may consume its arguments.
@@ -122,20 +155,20 @@ impl Protocol<'_> {
                         #flow = #wait;
                     }
                     if let #private::Flow::Done(#result) = #flow {
-                        return #result;
+                        return #answer(#result);
                     }
                 }
             } else {
                 quote! {
                     if let #private::Flow::Done(#result) = #pipeline.enter() {
-                        return #result;
+                        return #answer(#result);
                     }
                 }
             };
             return quote! {
                 #enter
                 let #outcome = #primary;
-                #pipeline.finish(#outcome)
+                #answer(#pipeline.finish(#outcome))
             };
         }
 
@@ -163,7 +196,7 @@ impl Protocol<'_> {
             loop {
                 #bind match { #flow } {
                     #call
-                    #private::Flow::Done(#result) => break #result,
+                    #private::Flow::Done(#result) => break #answer(#result),
                     #private::Flow::Wait => {
                         #flow = #wait;
                         continue;
@@ -176,29 +209,48 @@ impl Protocol<'_> {
     }
 }
 
-/// The body, as one call.
-fn primary_call(function: &Function, ret: &Type, protocol: &Protocol<'_>) -> TokenStream {
-    let body = &function.body;
-    let ret = generated(quote!(#ret));
-    if protocol.is_async {
+/// The body, as one call, with the statements attributes run at its start.
+fn primary_call(
+    function: &Function,
+    ret: &Type,
+    protocol: &Protocol<'_>,
+    preludes: &[TokenStream],
+    runs: &Ident,
+) -> TokenStream {
+    let statements = match function.body.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
+        _ => function.body.clone(),
+    };
+    let count = if preludes.is_empty() {
+        quote!()
+    } else {
+        quote!(#runs += 1;)
+    };
+    let private = protocol.private;
+    // Located at the return type, where `pipeline::<R>()` reports a type that is not a
+    // `Result`: the same error, once.
+    let ret = generated_at(quote!(#private::ResultOf<#ret>), ret.span());
+    let call = if protocol.is_async {
         // A branch that never runs (async-trait's) returns a value of the declared
         // type: it fixes the block's output, so a body of the wrong type is reported
         // inside the body, and `?` knows what to convert into.
         let never = hidden("__ret");
-        let statements = match body.clone().into_iter().next() {
-            Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
-            _ => body.clone(),
-        };
         protocol.call(quote!(async {
             if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
                 return #never;
             }
+            #(#preludes)*
             #statements
         }))
     } else {
         // A closure, so that `return` and `?` in the body end this call only; its
         // return type written out, so that `?` knows what to convert into.
-        protocol.call(quote!((|| -> #ret #body)()))
+        protocol.call(quote!((|| -> #ret { #(#preludes)* #statements })()))
+    };
+    if preludes.is_empty() {
+        call
+    } else {
+        quote!({ #count #call })
     }
 }
 
@@ -238,7 +290,9 @@ fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
             _ => None,
         },
     });
-    quote!(#agent(#(#args),*))
+    // Spanned as generated (located at the agent): rustc suggests no edit of the
+    // attribute for a wrong argument count.
+    generated(quote!(#agent(#(#args),*)))
 }
 
 fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {

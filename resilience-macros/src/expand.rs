@@ -210,7 +210,9 @@ fn surely_not_result(ty: &Type) -> Option<String> {
         Type::Never(_) => "`!`".to_owned(),
         Type::BareFn(_) => "a function pointer".to_owned(),
         Type::TraitObject(_) => "a trait object".to_owned(),
-        Type::Path(_) if is_primitive(ty) => format!("`{}`", quote!(#ty)),
+        Type::Path(_) if is_primitive(ty) || is_prelude_type(ty) => {
+            format!("`{}`", quote!(#ty).to_string().replace(' ', ""))
+        }
         Type::ImplTrait(_) => {
             return Some(
                 "`impl Trait`; write an `async fn` that returns `Result<T, E>`".to_owned(),
@@ -223,6 +225,22 @@ fn surely_not_result(ty: &Type) -> Option<String> {
         _ => return None,
     };
     Some(format!("{what}; return `Result<_, YourError>`"))
+}
+
+/// `String`, `Vec<T>`, `Option<T>`, `Box<T>`: the prelude's own types, which no alias of
+/// `Result` shadows in code anyone writes (as with the primitives).
+fn is_prelude_type(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path.path.segments.len() == 1
+        && path.path.segments.last().is_some_and(|last| {
+            matches!(
+                last.ident.to_string().as_str(),
+                "String" | "Vec" | "Option" | "Box"
+            )
+        })
 }
 
 /// A local of the expansion: mixed-site, so the user's body cannot see it and it cannot
@@ -241,6 +259,12 @@ pub(crate) fn generated(tokens: TokenStream) -> TokenStream {
 /// [`generated`], every token located at `at`: an error about them points there.
 pub(crate) fn generated_at(tokens: TokenStream, at: Span) -> TokenStream {
     respan(tokens, &|_| Span::call_site().located_at(at))
+}
+
+/// `tokens` located at `at`, each keeping its hygiene (a hidden local stays hidden): an
+/// error about them points there.
+pub(crate) fn located_at(tokens: TokenStream, at: Span) -> TokenStream {
+    respan(tokens, &|span| span.located_at(at))
 }
 
 fn respan(tokens: TokenStream, span_of: &dyn Fn(Span) -> Span) -> TokenStream {

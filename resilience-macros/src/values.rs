@@ -12,8 +12,29 @@ use crate::args::{Slot, closest};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 
-/// A whole number of at least 1: `attempts`, `threshold`, `success_threshold`, `probes`.
-pub(crate) fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<u32> {
+/// A count: a whole number of at least 1 written out (`attempts = 4`), checked here, or a
+/// `const` expression (`attempts = MAX_ATTEMPTS`), checked by the runtime's `const`
+/// builder at compile time.
+pub(crate) enum Count {
+    Literal(u32),
+    Expr(Box<Expr>),
+}
+
+impl Count {
+    /// The value as the builder's argument.
+    pub(crate) fn to_tokens(&self) -> TokenStream {
+        match self {
+            Count::Literal(n) => {
+                let n = proc_macro2::Literal::u32_unsuffixed(*n);
+                quote!(#n)
+            }
+            Count::Expr(expr) => quote!(#expr),
+        }
+    }
+}
+
+/// A count: `attempts`, `threshold`, `success_threshold`, `probes`.
+pub(crate) fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<Count> {
     let expr: Expr = input.parse()?;
     let lit = match &expr {
         Expr::Lit(syn::ExprLit {
@@ -30,12 +51,16 @@ pub(crate) fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<u32> {
                 ),
             ));
         }
-        _ => {
+        Expr::Lit(_) | Expr::Unary(_) | Expr::Closure(_) | Expr::Array(_) | Expr::Tuple(_) => {
             return Err(syn::Error::new_spanned(
                 &expr,
-                format!("`{key}` takes a whole number written out, e.g. `{key} = 3`"),
+                format!(
+                    "`{key}` takes a whole number, e.g. `{key} = 3`, or a `const` of type `u32`"
+                ),
             ));
         }
+        // A `const` item or expression: the runtime's `const` builder checks it.
+        _ => return Ok(Count::Expr(Box::new(expr))),
     };
     let value: u32 = lit
         .base10_parse()
@@ -48,7 +73,7 @@ pub(crate) fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<u32> {
         };
         return Err(syn::Error::new(lit.span(), message));
     }
-    Ok(value)
+    Ok(Count::Literal(value))
 }
 
 /// A `u64` literal: `seed = 42`.

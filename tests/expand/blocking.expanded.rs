@@ -44,7 +44,11 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
     loop {
         let __call = match { __flow } {
             ::resilience::__private::Flow::Call(__call) => __call,
-            ::resilience::__private::Flow::Done(__result) => break __result,
+            ::resilience::__private::Flow::Done(__result) => {
+                break ::resilience::__private::answer::<
+                    Result<String, ConfigError>,
+                >(__result);
+            }
             ::resilience::__private::Flow::Wait => {
                 __flow = __resilience.wait_blocking();
                 continue;
@@ -53,10 +57,19 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
         let __outcome = match __call {
             0 => {
                 ::resilience::__private::Outcome::from(
-                    (|| -> Result<String, ConfigError> { http_get(key) })(),
+                    (|| -> ::resilience::__private::ResultOf<
+                        Result<String, ConfigError>,
+                    > { http_get(key) })(),
                 )
             }
-            _ => ::resilience::__private::Outcome::from(from_disk(key)),
+            _ => {
+                ::resilience::__private::Outcome::from(
+                    ::resilience::__private::agent_blocking::<
+                        Result<String, ConfigError>,
+                        _,
+                    >(from_disk(key)),
+                )
+            }
         };
         __flow = __resilience.leave(__outcome);
     }
@@ -79,10 +92,16 @@ fn consume(request: Request) -> Result<Response, ConfigError> {
         )
         .build();
     if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {
-        return __result;
+        return ::resilience::__private::answer::<
+            Result<Response, ConfigError>,
+        >(__result);
     }
     let __outcome = ::resilience::__private::Outcome::from(
-        (|| -> Result<Response, ConfigError> { send(request) })(),
+        (|| -> ::resilience::__private::ResultOf<Result<Response, ConfigError>> {
+            send(request)
+        })(),
     );
-    __resilience.finish(__outcome)
+    ::resilience::__private::answer::<
+        Result<Response, ConfigError>,
+    >(__resilience.finish(__outcome))
 }

@@ -22,7 +22,11 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     loop {
         match { __flow } {
             my::vendored::resilience::__private::Flow::Call(_) => {}
-            my::vendored::resilience::__private::Flow::Done(__result) => break __result,
+            my::vendored::resilience::__private::Flow::Done(__result) => {
+                break my::vendored::resilience::__private::answer::<
+                    Result<String, ApiError>,
+                >(__result);
+            }
             my::vendored::resilience::__private::Flow::Wait => {
                 __flow = __resilience.wait().await;
                 continue;
@@ -31,7 +35,9 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
         let __outcome = __resilience
             .guard(async {
                 if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                    Result<String, ApiError>,
+                    my::vendored::resilience::__private::ResultOf<
+                        Result<String, ApiError>,
+                    >,
                 > {
                     return __ret;
                 }
@@ -73,14 +79,20 @@ fn blocking(prompt: &str) -> Result<String, ApiError> {
     loop {
         match { __flow } {
             my::vendored::resilience::__private::Flow::Call(_) => {}
-            my::vendored::resilience::__private::Flow::Done(__result) => break __result,
+            my::vendored::resilience::__private::Flow::Done(__result) => {
+                break my::vendored::resilience::__private::answer::<
+                    Result<String, ApiError>,
+                >(__result);
+            }
             my::vendored::resilience::__private::Flow::Wait => {
                 __flow = __resilience.wait_blocking();
                 continue;
             }
         }
         let __outcome = my::vendored::resilience::__private::Outcome::from(
-            (|| -> Result<String, ApiError> { client().send_blocking(prompt) })(),
+            (|| -> my::vendored::resilience::__private::ResultOf<
+                Result<String, ApiError>,
+            > { client().send_blocking(prompt) })(),
         );
         __flow = __resilience.leave(__outcome);
     }

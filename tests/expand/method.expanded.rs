@@ -23,7 +23,11 @@ impl Client {
         loop {
             match { __flow } {
                 ::resilience::__private::Flow::Call(_) => {}
-                ::resilience::__private::Flow::Done(__result) => break __result,
+                ::resilience::__private::Flow::Done(__result) => {
+                    break ::resilience::__private::answer::<
+                        Result<String, ApiError>,
+                    >(__result);
+                }
                 ::resilience::__private::Flow::Wait => {
                     __flow = __resilience.wait().await;
                     continue;
@@ -32,7 +36,7 @@ impl Client {
             let __outcome = __resilience
                 .guard(async {
                     if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                        Result<String, ApiError>,
+                        ::resilience::__private::ResultOf<Result<String, ApiError>>,
                     > {
                         return __ret;
                     }

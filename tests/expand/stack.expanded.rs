@@ -56,7 +56,11 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
     loop {
         let __call = match { __flow } {
             ::resilience::__private::Flow::Call(__call) => __call,
-            ::resilience::__private::Flow::Done(__result) => break __result,
+            ::resilience::__private::Flow::Done(__result) => {
+                break ::resilience::__private::answer::<
+                    Result<String, ApiError>,
+                >(__result);
+            }
             ::resilience::__private::Flow::Wait => {
                 __flow = __resilience.wait().await;
                 continue;
@@ -67,7 +71,7 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
                 __resilience
                     .guard(async {
                         if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                            Result<String, ApiError>,
+                            ::resilience::__private::ResultOf<Result<String, ApiError>>,
                         > {
                             return __ret;
                         }
@@ -75,8 +79,26 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
                     })
                     .await
             }
-            1 => __resilience.guard(gpt35(prompt)).await,
-            _ => __resilience.guard(local_llm(prompt)).await,
+            1 => {
+                __resilience
+                    .guard(
+                        ::resilience::__private::agent::<
+                            Result<String, ApiError>,
+                            _,
+                        >(gpt35(prompt)),
+                    )
+                    .await
+            }
+            _ => {
+                __resilience
+                    .guard(
+                        ::resilience::__private::agent::<
+                            Result<String, ApiError>,
+                            _,
+                        >(local_llm(prompt)),
+                    )
+                    .await
+            }
         };
         __flow = __resilience.leave(__outcome);
     }

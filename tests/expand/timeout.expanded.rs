@@ -7,17 +7,19 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
         .timeout(::core::time::Duration::from_millis(1500))
         .build();
     if let ::resilience::__private::Flow::Done(__result) = __resilience.enter() {
-        return __result;
+        return ::resilience::__private::answer::<Result<String, ApiError>>(__result);
     }
     let __outcome = __resilience
         .guard(async {
             if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                Result<String, ApiError>,
+                ::resilience::__private::ResultOf<Result<String, ApiError>>,
             > {
                 return __ret;
             }
             client().send(prompt).await
         })
         .await;
-    __resilience.finish(__outcome)
+    ::resilience::__private::answer::<
+        Result<String, ApiError>,
+    >(__resilience.finish(__outcome))
 }

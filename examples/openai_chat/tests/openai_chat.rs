@@ -331,7 +331,7 @@ async fn a_permanent_error_goes_straight_to_the_second_model() {
     assert_eq!(
         served,
         Some(Served {
-            by: "Self::second_model",
+            by: "Client::second_model",
             level: 1
         })
     );
@@ -341,10 +341,10 @@ async fn a_permanent_error_goes_straight_to_the_second_model() {
             "request gpt-primary",
             "failed: 400 Bad Request",
             "give up 1: error is not retryable",
-            "fall back to Self::second_model (level 1)",
+            "fall back to Client::second_model (level 1)",
             "request gpt-second",
             "answered gpt-second",
-            "served by Self::second_model at level 1",
+            "served by Client::second_model at level 1",
         ]
     );
     assert_eq!(models(&s.server.requests()), [PRIMARY, SECOND]);
@@ -372,10 +372,10 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries_at_once() {
             "request gpt-primary",
             "failed: 429 Too Many Requests, retry after 60s",
             "give up 1: server delay exceeds max",
-            "fall back to Self::second_model (level 1)",
+            "fall back to Client::second_model (level 1)",
             "request gpt-second",
             "answered gpt-second",
-            "served by Self::second_model at level 1",
+            "served by Client::second_model at level 1",
         ]
     );
     s.server.shutdown().await;
@@ -391,7 +391,7 @@ async fn when_both_models_keep_failing_the_canned_answer_serves_after_a_bounded_
     assert_eq!(
         served,
         Some(Served {
-            by: "Self::canned_answer",
+            by: "Client::canned_answer",
             level: 2
         })
     );
@@ -408,15 +408,15 @@ async fn when_both_models_keep_failing_the_canned_answer_serves_after_a_bounded_
             "request gpt-primary",
             failed,
             "give up 3: attempts exhausted",
-            "fall back to Self::second_model (level 1)",
+            "fall back to Client::second_model (level 1)",
             "request gpt-second",
             failed,
             "retry 1",
             "request gpt-second",
             failed,
             "give up 2: attempts exhausted",
-            "fall back to Self::canned_answer (level 2)",
-            "served by Self::canned_answer at level 2",
+            "fall back to Client::canned_answer (level 2)",
+            "served by Client::canned_answer at level 2",
         ]
     );
     // Three attempts of the first model, two of the second: nothing more.
@@ -488,10 +488,10 @@ async fn the_breaker_opens_after_three_failed_calls_and_a_probe_closes_it() {
         story(&s.recorder.take()),
         [
             "breaker rejected the call (open)",
-            "fall back to Self::second_model (level 1)",
+            "fall back to Client::second_model (level 1)",
             "request gpt-second",
             "answered gpt-second",
-            "served by Self::second_model at level 1",
+            "served by Client::second_model at level 1",
         ]
     );
     assert_eq!(s.client.breaker.stats(), stats(4, 0, 3, 1));

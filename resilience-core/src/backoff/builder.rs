@@ -130,18 +130,21 @@ impl BackoffBuilder {
     /// ```
     pub const fn build(self) -> Result<Backoff, ConfigError> {
         if self.factor.is_nan() {
-            return Err(ConfigError::new("factor", "must not be NaN"));
+            return Err(crate::config::config_error!("factor", "must not be NaN"));
         }
         if self.factor.is_infinite() {
-            return Err(ConfigError::new("factor", "must be finite"));
+            return Err(crate::config::config_error!("factor", "must be finite"));
         }
         if self.factor < 1.0 {
-            return Err(ConfigError::new("factor", "must be at least 1.0"));
+            return Err(crate::config::config_error!(
+                "factor",
+                "must be at least 1.0"
+            ));
         }
         if self.base.as_nanos() > self.max.as_nanos() {
-            return Err(ConfigError::new(
+            return Err(crate::config::config_error!(
                 "base",
-                "must not exceed `max` (10s unless set)",
+                "must not exceed `max` (10s unless set)"
             ));
         }
         Ok(Backoff::from_parts(

@@ -125,16 +125,19 @@ impl ChaosBuilder {
     pub const fn build(self) -> Result<Chaos, ConfigError> {
         let rate = self.failure_rate;
         if rate.is_nan() {
-            return Err(ConfigError::new("failure_rate", "must not be NaN"));
+            return Err(crate::config::config_error!(
+                "failure_rate",
+                "must not be NaN"
+            ));
         }
         if rate < 0.0 || rate > 1.0 {
-            return Err(ConfigError::new(
+            return Err(crate::config::config_error!(
                 "failure_rate",
-                "must be between 0.0 and 1.0",
+                "must be between 0.0 and 1.0"
             ));
         }
         if self.faults.is_empty() {
-            return Err(ConfigError::new("faults", "must not be empty"));
+            return Err(crate::config::config_error!("faults", "must not be empty"));
         }
         Ok(Chaos {
             seed: self.seed,

@@ -186,25 +186,34 @@ impl CircuitBreakerBuilder {
             None => self.success_threshold,
         };
         if self.name.is_empty() {
-            return Err(ConfigError::new("name", "must not be empty"));
+            return Err(crate::config::config_error!("name", "must not be empty"));
         }
         if self.threshold == 0 {
-            return Err(ConfigError::new("threshold", "must be at least 1"));
+            return Err(crate::config::config_error!(
+                "threshold",
+                "must be at least 1"
+            ));
         }
         if self.success_threshold == 0 {
-            return Err(ConfigError::new("success_threshold", "must be at least 1"));
+            return Err(crate::config::config_error!(
+                "success_threshold",
+                "must be at least 1"
+            ));
         }
         if self.success_threshold > MAX_HALF_OPEN_COUNT {
-            return Err(ConfigError::new(
+            return Err(crate::config::config_error!(
                 "success_threshold",
-                "must be at most 65535",
+                "must be at most 65535"
             ));
         }
         if probes == 0 {
-            return Err(ConfigError::new("probes", "must be at least 1"));
+            return Err(crate::config::config_error!("probes", "must be at least 1"));
         }
         if probes > MAX_HALF_OPEN_COUNT {
-            return Err(ConfigError::new("probes", "must be at most 65535"));
+            return Err(crate::config::config_error!(
+                "probes",
+                "must be at most 65535"
+            ));
         }
         Ok(super::Config {
             name: self.name,

@@ -66,6 +66,9 @@ pub struct CircuitLayer<'a, E, Counts> {
     /// pointer: as an `impl Fn` it would take no space, but a missing impl would be
     /// reported twice.)
     open: fn(CircuitOpen) -> E,
+    /// `counts(error)`, likewise taken where `Counts: Fn(&E) -> bool` is checked: the
+    /// layer carries no bound, so a `when` of the wrong type is one error.
+    test: fn(&Counts, &E) -> bool,
 }
 
 impl<'a, E, Counts> CircuitLayer<'a, E, Counts> {
@@ -82,16 +85,18 @@ impl<'a, E, Counts> CircuitLayer<'a, E, Counts> {
     pub fn new(breaker: &'a CircuitBreaker, counts: Counts) -> Self
     where
         E: FromCircuitOpen,
+        Counts: Fn(&E) -> bool,
     {
         CircuitLayer {
             breaker,
             counts,
             open: E::from,
+            test: |counts, error| counts(error),
         }
     }
 }
 
-impl<'a, T, E, Counts: Fn(&E) -> bool> Layer<T, E> for CircuitLayer<'a, E, Counts> {
+impl<'a, T, E, Counts> Layer<T, E> for CircuitLayer<'a, E, Counts> {
     type Stack<S: Stack<T, E>> = CircuitStack<'a, E, Counts, S>;
 
     #[inline(always)]
@@ -102,6 +107,7 @@ impl<'a, T, E, Counts: Fn(&E) -> bool> Layer<T, E> for CircuitLayer<'a, E, Count
             counts: self.counts,
             call: AtomicU8::new(UNWATCHED),
             open: self.open,
+            test: self.test,
             inner,
         }
     }
@@ -141,6 +147,7 @@ pub struct CircuitStack<'a, E, Counts, S> {
     /// Where the guarded call stands ([`Watched`]): `UNWATCHED` for blocking calls.
     call: AtomicU8,
     open: fn(CircuitOpen) -> E,
+    test: fn(&Counts, &E) -> bool,
     inner: S,
 }
 
@@ -174,15 +181,12 @@ impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
 impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
     /// Records what the stack below answered.
     #[inline(always)]
-    fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E>
-    where
-        Counts: Fn(&E) -> bool,
-    {
+    fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E> {
         if let Step::Done { result, .. } = &step {
             if let Some(ticket) = self.held.take() {
                 let settled = match result {
                     Ok(_) => Settled::Success,
-                    Err(error) if (self.counts)(error) => Settled::Failure,
+                    Err(error) if (self.test)(&self.counts, error) => Settled::Failure,
                     Err(_) => Settled::Neither,
                 };
                 self.breaker.settle(ticket, settled);
@@ -192,7 +196,7 @@ impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
     }
 }
 
-impl<T, E, Counts: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for CircuitStack<'_, E, Counts, S> {
+impl<T, E, Counts, S: Stack<T, E>> Stack<T, E> for CircuitStack<'_, E, Counts, S> {
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = Watched<'s, S::Guard<'s, F>>
@@ -315,9 +319,9 @@ mod tests {
 
     #[test]
     fn the_layer_holds_the_breaker_and_at_most_a_ticket() {
-        // The breaker (8); the ticket of the call in flight (8); `E::from` (8); the flag
-        // that tells the call's own panic from a sibling's (1, padded); the filter takes
-        // no space.
+        // The breaker (8); the ticket of the call in flight (8); `E::from` and the
+        // filter's test (8 each); the flag that tells the call's own panic from a
+        // sibling's (1, padded); the filter itself takes no space.
         #[derive(Debug)]
         struct E;
         impl From<CircuitOpen> for E {
@@ -328,6 +332,6 @@ mod tests {
         let breaker = CircuitBreaker::builder().build().unwrap();
         let layer = CircuitLayer::new(&breaker, |_: &E| true);
         let stack = Layer::<(), E>::wrap(layer, Body::new(), &PipelineContext::new("test"));
-        assert_eq!(size_of_val(&stack), 32);
+        assert_eq!(size_of_val(&stack), 40);
     }
 }

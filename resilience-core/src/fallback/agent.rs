@@ -100,3 +100,133 @@ mod tests {
         assert_eq!(short("Plain"), "Plain");
     }
 }
+
+/// The call of an agent that stands in for an `async fn` returning `R`.
+///
+/// Implemented for every future of `R`; it exists to say what is wrong when an agent is
+/// not one (a blocking `fn`, or another return type), in one error.
+///
+/// ```
+/// use resilience_core::fallback::AsyncAgent;
+///
+/// fn takes<R, F: AsyncAgent<R>>(_: F) {}
+/// takes::<Result<u8, ()>, _>(async { Ok(1) });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "this fallback agent's call is `{Self}`, not a future of `{R}`",
+    label = "an agent of an `async fn` returning `{R}` must be an `async fn` returning `{R}`, with the same parameters",
+    note = "agents are called in place of the function, with its arguments, and their answer is returned as its own"
+)]
+pub trait AsyncAgent<R> {
+    /// The call as a future.
+    type Future: core::future::Future<Output = R>;
+
+    /// The call as a future (itself).
+    ///
+    /// ```
+    /// use resilience_core::fallback::AsyncAgent;
+    ///
+    /// let call = AsyncAgent::<Result<u8, ()>>::into_call(async { Ok(1) });
+    /// # let _ = call;
+    /// ```
+    fn into_call(self) -> Self::Future;
+}
+
+impl<R, F: core::future::Future<Output = R>> AsyncAgent<R> for F {
+    type Future = F;
+
+    #[inline(always)]
+    fn into_call(self) -> F {
+        self
+    }
+}
+
+/// An agent's call, for the expansion of `#[fallback]` on an `async fn` returning `R`.
+/// A call of the wrong kind is one error, here, and the pipeline still sees a future of
+/// `R` (so no second error follows from it).
+///
+/// ```
+/// let call = resilience_core::fallback::agent::<Result<u8, ()>, _>(async { Ok(1) });
+/// # let _ = call;
+/// ```
+#[inline(always)]
+pub fn agent<R, A: AsyncAgent<R>>(call: A) -> AgentCall<A, R> {
+    AgentCall {
+        call: call.into_call(),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// An agent's call as a future of `R` whatever went wrong with it: its only bound is
+    /// [`AsyncAgent`], so a wrong agent is reported once, by that trait.
+    ///
+    /// ```
+    /// let call: resilience_core::fallback::AgentCall<_, Result<u8, ()>> =
+    ///     resilience_core::fallback::agent(async { Ok(1) });
+    /// # let _ = call;
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct AgentCall<A, R>
+    where
+        A: AsyncAgent<R>,
+    {
+        #[pin]
+        call: A::Future,
+    }
+}
+
+impl<A: AsyncAgent<R>, R> core::future::Future for AgentCall<A, R> {
+    type Output = R;
+
+    #[inline(always)]
+    fn poll(
+        self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<R> {
+        self.project().call.poll(cx)
+    }
+}
+
+/// The answer of an agent that stands in for a blocking `fn` returning `R`.
+///
+/// Implemented for `R` itself; it exists to say what is wrong when an agent answers
+/// something else (a future, because it is an `async fn`; another type), in one error.
+///
+/// ```
+/// use resilience_core::fallback::BlockingAgent;
+///
+/// assert_eq!(BlockingAgent::<Result<u8, ()>>::into_answer(Ok(1)), Ok(1));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "this fallback agent answers `{Self}`, but it stands in for a blocking `fn` returning `{R}`",
+    label = "an agent of a blocking `fn` returning `{R}` must be a blocking `fn` returning `{R}`, with the same parameters",
+    note = "an `async fn` agent cannot serve a blocking function: nothing would run its future"
+)]
+pub trait BlockingAgent<R> {
+    /// The answer, as `R`.
+    ///
+    /// ```
+    /// use resilience_core::fallback::BlockingAgent;
+    ///
+    /// assert_eq!(BlockingAgent::<u8>::into_answer(3u8), 3);
+    /// ```
+    fn into_answer(self) -> R;
+}
+
+impl<R> BlockingAgent<R> for R {
+    #[inline(always)]
+    fn into_answer(self) -> R {
+        self
+    }
+}
+
+/// An agent's answer, for the expansion of `#[fallback]` on a blocking `fn` returning
+/// `R` (see [`agent`]).
+///
+/// ```
+/// assert_eq!(resilience_core::fallback::agent_blocking::<Result<u8, ()>, _>(Ok(1)), Ok(1));
+/// ```
+#[inline(always)]
+pub fn agent_blocking<R, A: BlockingAgent<R>>(answer: A) -> R {
+    answer.into_answer()
+}

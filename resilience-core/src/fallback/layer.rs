@@ -1,7 +1,6 @@
 //! The fallback layer of a pipeline: agents called in place of the stack below it.
 
 use core::future::Future;
-use core::marker::PhantomData;
 use core::task::{Context, Poll, ready};
 
 use super::report::{report_from_pipeline, retract};
@@ -23,14 +22,17 @@ use crate::pipeline::{
 ///
 /// let mut builder = pipeline::<Result<u8, ()>>();
 /// let first = builder.reserve_agents(1);
-/// let mut p = builder.layer(FallbackLayer::new(&[Agent::named("cache")], |_: &()| true, first)).build();
+/// let agents = [Agent::named("cache")];
+/// let mut p = builder.layer(FallbackLayer::new(&agents, |_: &()| true, first)).build();
 /// assert_eq!(p.run_blocking(|n| if n == 0 { Err(()) } else { Ok(7) }), Ok(7));
 /// ```
 pub struct FallbackLayer<'a, E, On> {
     agents: &'a [Agent],
     on: On,
+    /// `on(error)`, taken where `On: Fn(&E) -> bool` is checked: the layer carries no
+    /// bound, so a `when` of the wrong type is one compile error.
+    test: fn(&On, &E) -> bool,
     first: usize,
-    _error: PhantomData<fn(&E)>,
 }
 
 impl<'a, E, On> FallbackLayer<'a, E, On> {
@@ -40,20 +42,24 @@ impl<'a, E, On> FallbackLayer<'a, E, On> {
     /// ```
     /// use resilience_core::fallback::{Agent, FallbackLayer};
     ///
-    /// let layer = FallbackLayer::<(), _>::new(&[Agent::named("gpt35")], |_: &()| true, 1);
+    /// let agents = [Agent::named("gpt35")];
+    /// let layer = FallbackLayer::new(&agents, |_: &()| true, 1);
     /// # let _ = layer;
     /// ```
-    pub const fn new(agents: &'a [Agent], on: On, first: usize) -> Self {
+    pub fn new(agents: &'a [Agent], on: On, first: usize) -> Self
+    where
+        On: Fn(&E) -> bool,
+    {
         Self {
             agents,
             on,
+            test: |on, error| on(error),
             first,
-            _error: PhantomData,
         }
     }
 }
 
-impl<'a, T, E, On: Fn(&E) -> bool> Layer<T, E> for FallbackLayer<'a, E, On> {
+impl<'a, T, E, On> Layer<T, E> for FallbackLayer<'a, E, On> {
     type Stack<S: Stack<T, E>> = FallbackStack<'a, E, On, S>;
 
     #[inline(always)]
@@ -104,12 +110,12 @@ pub struct FallbackStack<'a, E, On, S> {
     inner: S,
 }
 
-impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
+impl<E, On, S> FallbackStack<'_, E, On, S> {
     /// The call at `level` failed with `error`: the next agent's call, or `None`.
     #[inline(never)]
     fn next_agent(&mut self, error: &E) -> Option<usize> {
         let agents = self.layer.agents;
-        if self.level >= agents.len() || !(self.layer.on)(error) {
+        if self.level >= agents.len() || !(self.layer.test)(&self.layer.on, error) {
             return None;
         }
         let from = match self.level {
@@ -141,7 +147,7 @@ impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
     }
 }
 
-impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
+impl<E, On, S> FallbackStack<'_, E, On, S> {
     /// What the stack below answered: passed up, or the first agent called.
     #[inline(always)]
     fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E> {
@@ -157,7 +163,7 @@ impl<E, On: Fn(&E) -> bool, S> FallbackStack<'_, E, On, S> {
     }
 }
 
-impl<T, E, On: Fn(&E) -> bool, S: Stack<T, E>> Stack<T, E> for FallbackStack<'_, E, On, S> {
+impl<T, E, On, S: Stack<T, E>> Stack<T, E> for FallbackStack<'_, E, On, S> {
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = Either<S::Guard<'s, F>, Unbounded<F>>

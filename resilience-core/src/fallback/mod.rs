@@ -59,7 +59,7 @@ mod alternatives;
 mod layer;
 mod report;
 
-pub use agent::Agent;
+pub use agent::{Agent, AgentCall, AsyncAgent, BlockingAgent, agent, agent_blocking};
 pub use alternatives::{first_ok, first_ok_blocking};
 pub use layer::{FallbackLayer, FallbackStack};
 pub(crate) use report::Depth;

@@ -208,7 +208,7 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// # use resilience_core::fallback::Agent;
-    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&[Agent::named("cache")], |_| true).build();
+    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&const { [Agent::named("cache")] }, |_| true).build();
     /// let answer = p.run(|n| async move { if n == 0 { Err(()) } else { Ok(7) } }).await;
     /// assert_eq!(answer, Ok(7));
     /// # });
@@ -237,7 +237,7 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// use resilience_core::pipeline::pipeline;
     ///
     /// # use resilience_core::fallback::Agent;
-    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&[Agent::named("cache")], |_| true).build();
+    /// let mut p = pipeline::<Result<u8, ()>>().fallback(&const { [Agent::named("cache")] }, |_| true).build();
     /// assert_eq!(p.run_blocking(|n| if n == 0 { Err(()) } else { Ok(7) }), Ok(7));
     /// ```
     pub fn run_blocking(&mut self, mut call: impl FnMut(usize) -> Result<T, E>) -> Result<T, E> {

@@ -144,11 +144,50 @@ pub trait IsResult {
     type Ok;
     /// The error type.
     type Err;
+
+    /// The type itself, from its `Result`.
+    ///
+    /// ```
+    /// use resilience_core::pipeline::IsResult;
+    ///
+    /// assert_eq!(<Result<u8, ()> as IsResult>::from_result(Ok(1)), Ok(1));
+    /// ```
+    fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
 }
 
 impl<T, E> IsResult for Result<T, E> {
     type Ok = T;
     type Err = E;
+
+    #[inline(always)]
+    fn from_result(result: Result<T, E>) -> Self {
+        result
+    }
+}
+
+/// The `Result` a function declared as returning `R` returns: `R` itself when it is one.
+///
+/// The expansion anchors the body's type with it, so that a function whose return type
+/// is not a `Result` gets one error (the [`IsResult`] bound), not one per place the
+/// type is used.
+///
+/// ```
+/// let answer: resilience_core::pipeline::ResultOf<std::io::Result<u8>> = Ok(1);
+/// # let _ = answer;
+/// ```
+pub type ResultOf<R> = Result<<R as IsResult>::Ok, <R as IsResult>::Err>;
+
+/// A pipeline's answer as the function's declared return type `R` (see [`ResultOf`]).
+///
+/// ```
+/// use resilience_core::pipeline::answer;
+///
+/// let done: std::io::Result<u8> = answer::<std::io::Result<u8>>(Ok(1));
+/// assert_eq!(done.unwrap(), 1);
+/// ```
+#[inline(always)]
+pub fn answer<R: IsResult>(result: ResultOf<R>) -> R {
+    R::from_result(result)
 }
 
 #[cfg(test)]

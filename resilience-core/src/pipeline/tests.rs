@@ -347,7 +347,7 @@ async fn fallback_agents_run_outside_a_timeout_below_them_and_inside_one_above()
     };
     // Timeout inside the fallback: the agent is not bounded by it.
     let mut p = pipeline::<Result<u32, E>>()
-        .fallback(&[Agent::named("slow_agent")], |_| true)
+        .fallback(&const { [Agent::named("slow_agent")] }, |_| true)
         .timeout(secs(1))
         .build();
     let start = Instant::now();
@@ -357,7 +357,7 @@ async fn fallback_agents_run_outside_a_timeout_below_them_and_inside_one_above()
     // Timeout around the fallback: one deadline for the primary and the agent.
     let mut p = pipeline::<Result<u32, E>>()
         .timeout(secs(3))
-        .fallback(&[Agent::named("slow_agent")], |_| true)
+        .fallback(&const { [Agent::named("slow_agent")] }, |_| true)
         .build();
     let start = Instant::now();
     assert_eq!(drive!(p, |n| body(n)), Err(E::Timeout(start + secs(3))));
@@ -378,9 +378,9 @@ async fn a_fallback_inside_a_fallback() {
     };
     let build = || {
         pipeline::<Result<u32, E>>()
-            .fallback(&[Agent::named("outer_agent")], |_| true)
+            .fallback(&const { [Agent::named("outer_agent")] }, |_| true)
             .retry(&NO_DELAY, |_| true, NoRetryAfter)
-            .fallback(&[Agent::named("inner_agent")], |_| true)
+            .fallback(&const { [Agent::named("inner_agent")] }, |_| true)
             .build()
     };
     // The inner agent serves: the retry and the outer fallback see a success.
@@ -423,7 +423,7 @@ fn blocking_stacks_sleep_on_the_thread() {
     static SHORT: RetryPolicy = fixed(Duration::from_millis(5), 3);
     let calls = Cell::new(0);
     let mut p = pipeline::<Result<u32, &str>>()
-        .fallback(&[Agent::named("cache")], |_| true)
+        .fallback(&const { [Agent::named("cache")] }, |_| true)
         .retry(&SHORT, |_| true, NoRetryAfter)
         .build();
     let started = std::time::Instant::now();

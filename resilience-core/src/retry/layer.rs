@@ -27,13 +27,21 @@ use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, The
 /// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", NoRetryAfter).build();
 /// # let _ = p;
 /// ```
-pub struct RetryLayer<'a, On, RA> {
+pub struct RetryLayer<'a, E, On, RA> {
     policy: &'a RetryPolicy,
     on: On,
     retry_after: RA,
+    decide: Decide<E, On, RA>,
 }
 
-impl<'a, On, RA> RetryLayer<'a, On, RA> {
+/// The layer's one use of `E`, `On` and `RA`, made where their bounds (`E: Debug`,
+/// `On: Fn(&E) -> bool`, `RA: RetryAfter<E>`) are checked: the layer carries none of
+/// them, so a wrong `when` or an error type without `Debug` is one compile error at the
+/// attribute, not one more for every method the expansion calls.
+type Decide<E, On, RA> =
+    fn(&On, &mut RA, &mut RetryState<'_>, &E, Option<Duration>) -> RetryDecision;
+
+impl<'a, E, On, RA> RetryLayer<'a, E, On, RA> {
     /// The layer for `policy`, retrying the errors `on` accepts.
     ///
     /// ```
@@ -42,26 +50,37 @@ impl<'a, On, RA> RetryLayer<'a, On, RA> {
     /// let layer = RetryLayer::new(&RetryPolicy::DEFAULT, |_: &String| true, NoRetryAfter);
     /// # let _ = layer;
     /// ```
-    pub const fn new(policy: &'a RetryPolicy, on: On, retry_after: RA) -> Self {
+    pub fn new(policy: &'a RetryPolicy, on: On, retry_after: RA) -> Self
+    where
+        E: Debug,
+        On: Fn(&E) -> bool,
+        RA: RetryAfter<E>,
+    {
         Self {
             policy,
             on,
             retry_after,
+            decide: |on, retry_after, state, error, retry_in| {
+                let retryable = on(error);
+                // A refusal's delay and the server's are both "not before": the longer
+                // holds.
+                let server_delay = retry_after.retry_after(error).max(retry_in);
+                state.on_error(error as &dyn Debug, retryable, server_delay)
+            },
         }
     }
 }
 
-impl<'a, T, E: Debug, On: Fn(&E) -> bool, RA: RetryAfter<E>> Layer<T, E>
-    for RetryLayer<'a, On, RA>
-{
-    type Stack<S: Stack<T, E>> = RetryStack<'a, On, RA, S>;
+impl<'a, T, E, On, RA> Layer<T, E> for RetryLayer<'a, E, On, RA> {
+    type Stack<S: Stack<T, E>> = RetryStack<'a, E, On, RA, S>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> RetryStack<'a, On, RA, S> {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> RetryStack<'a, E, On, RA, S> {
         RetryStack {
             policy: self.policy,
             on: self.on,
             retry_after: self.retry_after,
+            decide: self.decide,
             sequence: None,
             inner,
         }
@@ -84,7 +103,7 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
         policy: &RetryPolicy,
         on: On,
         retry_after: RA,
-    ) -> Builder<T, E, Then<L, RetryLayer<'_, On, RA>>>
+    ) -> Builder<T, E, Then<L, RetryLayer<'_, E, On, RA>>>
     where
         E: Debug,
     {
@@ -104,10 +123,11 @@ enum Pause {
 }
 
 /// A [`RetryLayer`] around the stack `S`.
-pub struct RetryStack<'a, On, RA, S> {
+pub struct RetryStack<'a, E, On, RA, S> {
     policy: &'a RetryPolicy,
     on: On,
     retry_after: RA,
+    decide: Decide<E, On, RA>,
     /// `None` while a first attempt runs that needs nothing more (no clock read, no
     /// jitter draw, no timer): the common case costs one store. The sequence's state
     /// from its first failure on, or from its start under `max_elapsed`, which needs
@@ -137,7 +157,7 @@ impl<'a> Sequence<'a> {
     }
 }
 
-impl<'a, On, RA, S> RetryStack<'a, On, RA, S> {
+impl<'a, E, On, RA, S> RetryStack<'a, E, On, RA, S> {
     /// The 1-based number of the attempt that runs now (or ran last).
     ///
     /// ```
@@ -160,21 +180,17 @@ impl<'a, On, RA, S> RetryStack<'a, On, RA, S> {
 
     /// `error` ended an attempt: the delay before the next one, or `None` to give up.
     #[inline(never)]
-    fn decide<E: Debug>(&mut self, error: &E, retry_in: Option<Duration>) -> Option<Duration>
-    where
-        On: Fn(&E) -> bool,
-        RA: RetryAfter<E>,
-    {
-        let retryable = (self.on)(error);
-        let asked = self.retry_after.retry_after(error);
-        // A refusal's delay and the server's are both "not before": the longer holds.
-        let server_delay = asked.max(retry_in);
+    fn decide(&mut self, error: &E, retry_in: Option<Duration>) -> Option<Duration> {
         let policy = self.policy;
         let sequence = self.sequence.get_or_insert_with(|| Sequence::start(policy));
-        match sequence
-            .state
-            .on_error(error as &dyn Debug, retryable, server_delay)
-        {
+        let decision = (self.decide)(
+            &self.on,
+            &mut self.retry_after,
+            &mut sequence.state,
+            error,
+            retry_in,
+        );
+        match decision {
             RetryDecision::Retry { delay } => Some(delay),
             RetryDecision::GiveUp(_) => None,
         }
@@ -189,10 +205,10 @@ impl<'a, On, RA, S> RetryStack<'a, On, RA, S> {
     }
 }
 
-impl<On, RA, S> RetryStack<'_, On, RA, S> {
+impl<E, On, RA, S> RetryStack<'_, E, On, RA, S> {
     /// Starts the next attempt.
     #[inline(always)]
-    fn attempt_below<T, E>(&mut self) -> Step<T, E>
+    fn attempt_below<T>(&mut self) -> Step<T, E>
     where
         S: Stack<T, E>,
     {
@@ -204,11 +220,9 @@ impl<On, RA, S> RetryStack<'_, On, RA, S> {
 
     /// What the stack below answered, turned into a retry where the policy says so.
     #[inline(always)]
-    fn up<T, E: Debug>(&mut self, mut step: Step<T, E>) -> Step<T, E>
+    fn up<T>(&mut self, mut step: Step<T, E>) -> Step<T, E>
     where
         S: Stack<T, E>,
-        On: Fn(&E) -> bool,
-        RA: RetryAfter<E>,
     {
         loop {
             let Step::Done {
@@ -236,11 +250,9 @@ impl<On, RA, S> RetryStack<'_, On, RA, S> {
 
     /// The delay is over: the next attempt.
     #[cold]
-    fn woke<T, E: Debug>(&mut self) -> Step<T, E>
+    fn woke<T>(&mut self) -> Step<T, E>
     where
         S: Stack<T, E>,
-        On: Fn(&E) -> bool,
-        RA: RetryAfter<E>,
     {
         self.pausing().pause = Pause::None;
         let step = self.attempt_below();
@@ -248,9 +260,7 @@ impl<On, RA, S> RetryStack<'_, On, RA, S> {
     }
 }
 
-impl<T, E: Debug, On: Fn(&E) -> bool, RA: RetryAfter<E>, S: Stack<T, E>> Stack<T, E>
-    for RetryStack<'_, On, RA, S>
-{
+impl<T, E, On, RA, S: Stack<T, E>> Stack<T, E> for RetryStack<'_, E, On, RA, S> {
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = S::Guard<'s, F>

@@ -223,7 +223,10 @@ impl RetryPolicyBuilder {
     /// ```
     pub const fn build(self) -> Result<RetryPolicy, ConfigError> {
         if self.policy.attempts == 0 {
-            return Err(ConfigError::new("attempts", "must be at least 1"));
+            return Err(crate::config::config_error!(
+                "attempts",
+                "must be at least 1"
+            ));
         }
         Ok(self.policy)
     }

@@ -10,7 +10,7 @@ use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::hidden;
-use crate::values::{self, Filter};
+use crate::values::{self, Count, Filter};
 
 pub(crate) static SPEC: Spec = Spec {
     name: "circuit",
@@ -31,10 +31,10 @@ pub(crate) static SPEC: Spec = Spec {
 
 #[derive(Default)]
 pub(crate) struct Circuit {
-    threshold: Slot<u32>,
+    threshold: Slot<Count>,
     recovery: Slot<DurationArg>,
-    success_threshold: Slot<u32>,
-    probes: Slot<u32>,
+    success_threshold: Slot<Count>,
+    probes: Slot<Count>,
     name: Slot<LitStr>,
     breaker: Slot<Expr>,
     filter: Slot<Filter>,
@@ -100,7 +100,7 @@ impl Attribute for Circuit {
                 };
                 let mut config = vec![quote!(.name(#name))];
                 if let Some(n) = self.threshold.get() {
-                    let n = proc_macro2::Literal::u32_unsuffixed(*n);
+                    let n = n.to_tokens();
                     config.push(quote!(.threshold(#n)));
                 }
                 if let Some(d) = self.recovery.get() {
@@ -108,11 +108,11 @@ impl Attribute for Circuit {
                     config.push(quote!(.recovery(#d)));
                 }
                 if let Some(n) = self.success_threshold.get() {
-                    let n = proc_macro2::Literal::u32_unsuffixed(*n);
+                    let n = n.to_tokens();
                     config.push(quote!(.success_threshold(#n)));
                 }
                 if let Some(n) = self.probes.get() {
-                    let n = proc_macro2::Literal::u32_unsuffixed(*n);
+                    let n = n.to_tokens();
                     config.push(quote!(.probes(#n)));
                 }
                 let breaker_name = hidden("BREAKER");

@@ -10,7 +10,7 @@ use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::hidden;
-use crate::values::{self, Choice, Filter};
+use crate::values::{self, Choice, Count, Filter};
 
 pub(crate) static SPEC: Spec = Spec {
     name: "retry",
@@ -26,6 +26,8 @@ pub(crate) static SPEC: Spec = Spec {
         ("on", "ApiError::Network"),
         ("when", "is_transient"),
         ("retry_after", "retry_after"),
+        ("policy", "&POLICY"),
+        ("attempt", "n"),
         ("crate", "::resilience"),
     ],
     positional: None,
@@ -68,7 +70,7 @@ impl Choice for Jitter {
 
 #[derive(Default)]
 pub(crate) struct Retry {
-    attempts: Slot<u32>,
+    attempts: Slot<Count>,
     backoff: Slot<(Shape, Span)>,
     base: Slot<DurationArg>,
     factor: Slot<TokenStream>,
@@ -78,6 +80,10 @@ pub(crate) struct Retry {
     seed: Slot<u64>,
     filter: Slot<Filter>,
     retry_after: Slot<Expr>,
+    /// An existing `&RetryPolicy`, instead of the keys that build one.
+    policy: Slot<Expr>,
+    /// A name the body reads its attempt number from.
+    attempt: Slot<Ident>,
 }
 
 impl Keys for Retry {
@@ -100,12 +106,32 @@ impl Keys for Retry {
             "max_elapsed" => self.max_elapsed.parse(key, input, errors, values::duration),
             "seed" => self.seed.parse(key, input, errors, values::u64_literal),
             "retry_after" => self.retry_after.parse(key, input, errors, values::expr),
+            "policy" => self.policy.parse(key, input, errors, values::expr),
+            "attempt" => self.attempt.parse(key, input, errors, |i| binding(i, key)),
             _ => return values::filter(&mut self.filter, key, input, errors),
         }
         true
     }
 
     fn validate(&self, span: Span, errors: &mut Errors) {
+        if self.policy.key().is_some() {
+            let configured = [
+                self.attempts.key(),
+                self.backoff.key(),
+                self.base.key(),
+                self.factor.key(),
+                self.max.key(),
+                self.jitter.key(),
+                self.max_elapsed.key(),
+                self.seed.key(),
+            ];
+            for key in configured.into_iter().flatten() {
+                errors.spanned(
+                    key,
+                    format!("`{key}` configures a policy that `#[retry]` builds, but `policy = ...` uses an existing one; set `{key}` where that policy is built, or drop `policy`"),
+                );
+            }
+        }
         let base = self.base.get().and_then(DurationArg::literal_nanos);
         let max = self.max.get().and_then(DurationArg::literal_nanos);
         let at = |slot: &Slot<DurationArg>| slot.get().map_or(span, DurationArg::span);
@@ -154,7 +180,7 @@ impl Attribute for Retry {
         }
         let mut policy = Vec::new();
         if let Some(attempts) = self.attempts.get() {
-            let attempts = proc_macro2::Literal::u32_unsuffixed(*attempts);
+            let attempts = attempts.to_tokens();
             policy.push(quote!(.attempts(#attempts)));
         }
         if self.backoff.get().is_some() || !backoff.is_empty() {
@@ -182,22 +208,57 @@ impl Attribute for Retry {
             None => quote!(#private::NoRetryAfter),
         };
         let policy_name = hidden("POLICY");
-        let method = Ident::new("retry", emit.span);
-        quote_spanned! {emit.span=>
-            .#method(
+        let policy = match self.policy.get() {
+            Some(existing) => quote!(#existing),
+            None => quote! {
                 {
                     static #policy_name: #private::RetryPolicy = #private::ConfigError::unwrap_const(
                         #private::RetryPolicy::builder() #(#policy)* .build()
                     );
                     &#policy_name
-                },
-                #filter,
-                #retry_after
-            )
+                }
+            },
+        };
+        let method = Ident::new("retry", emit.span);
+        quote_spanned! {emit.span=>
+            .#method(#policy, #filter, #retry_after)
         }
+    }
+
+    fn prelude(&self, emit: &Emit<'_>) -> Option<TokenStream> {
+        let name = self.attempt.get()?;
+        let runs = emit.runs;
+        Some(quote!(let #name: u32 = #runs;))
     }
 
     fn repeats(&self) -> bool {
         true
     }
+}
+
+/// `attempt = n`: a plain name, for a `let` in the body.
+fn binding(input: ParseStream<'_>, key: &Ident) -> syn::Result<Ident> {
+    let expr: Expr = input.parse()?;
+    match &expr {
+        Expr::Path(path) if path.qself.is_none() => {
+            if let Some(ident) = path.path.get_ident() {
+                return Ok(ident.clone());
+            }
+        }
+        Expr::Lit(_) => {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!(
+                    "`{key}` names a variable the body reads its attempt number from, e.g. `{key} = n`; the number of attempts is `attempts = ...`"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    Err(syn::Error::new_spanned(
+        &expr,
+        format!(
+            "`{key}` takes a plain name, e.g. `{key} = n`: the body reads its attempt number (1, 2, ...) from it"
+        ),
+    ))
 }

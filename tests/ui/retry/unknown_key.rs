@@ -3,7 +3,7 @@ use resilience::retry;
 #[derive(Debug)]
 struct ApiError;
 
-#[retry(attempt = 3)]
+#[retry(attemps = 3)]
 async fn call() -> Result<u32, ApiError> {
     Ok(1)
 }

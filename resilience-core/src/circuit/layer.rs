@@ -184,15 +184,25 @@ impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
     fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E> {
         if let Step::Done { result, .. } = &step {
             if let Some(ticket) = self.held.take() {
-                let settled = match result {
-                    Ok(_) => Settled::Success,
-                    Err(error) if (self.test)(&self.counts, error) => Settled::Failure,
-                    Err(_) => Settled::Neither,
-                };
-                self.breaker.settle(ticket, settled);
+                match result {
+                    Ok(_) => self.breaker.settle(ticket, Settled::Success),
+                    Err(error) => self.failed(ticket, error),
+                }
             }
         }
         step
+    }
+
+    /// The call below failed: a failure if `counts` says so, else nothing.
+    #[cold]
+    #[inline(never)]
+    fn failed(&self, ticket: Ticket, error: &E) {
+        let settled = if (self.test)(&self.counts, error) {
+            Settled::Failure
+        } else {
+            Settled::Neither
+        };
+        self.breaker.settle(ticket, settled);
     }
 }
 

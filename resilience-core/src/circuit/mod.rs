@@ -431,14 +431,21 @@ impl CircuitBreaker {
     /// let found = registry::circuit("search").expect("registered");
     /// assert!(std::ptr::eq(found, &SEARCH));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn register(&'static self) -> &'static Self {
         // Acquire pairs with the release store made under the registry lock, so a
         // thread that sees `true` also finds the breaker in the registry.
         if !self.hot.0.registered.load(Ordering::Acquire) {
-            crate::registry::register(self);
+            self.register_slow();
         }
         self
+    }
+
+    /// The first registration, out of the call's path.
+    #[cold]
+    #[inline(never)]
+    fn register_slow(&'static self) {
+        crate::registry::register(self);
     }
 
     #[inline]

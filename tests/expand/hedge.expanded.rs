@@ -11,7 +11,7 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
             ::resilience::__private::Either::Left {
                 guard: async {
                     if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                        Result<String, ApiError>,
+                        ::resilience::__private::ResultOf<Result<String, ApiError>>,
                     > {
                         return __ret;
                     }
@@ -21,7 +21,10 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
         }
         _ => {
             ::resilience::__private::Either::Right {
-                guard: replica_b(prompt),
+                guard: ::resilience::__private::agent::<
+                    Result<String, ApiError>,
+                    _,
+                >(replica_b(prompt)),
             }
         }
     });
@@ -64,7 +67,11 @@ async fn complete(prompt: &str) -> Result<String, ApiError> {
     loop {
         match { __flow } {
             ::resilience::__private::Flow::Call(_) => {}
-            ::resilience::__private::Flow::Done(__result) => break __result,
+            ::resilience::__private::Flow::Done(__result) => {
+                break ::resilience::__private::answer::<
+                    Result<String, ApiError>,
+                >(__result);
+            }
             ::resilience::__private::Flow::Wait => {
                 __flow = __resilience.wait().await;
                 continue;

@@ -260,6 +260,18 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
             if extra <= 64 { "yes" } else { "**no**" }
         );
     }
+    let instructions = |id: &str| rows.get(id).and_then(|r| r.instructions);
+    if let (Some(budget), Some(retry)) = (
+        instructions("retry_budget/ours"),
+        instructions("retry/ours"),
+    ) {
+        let extra = budget - retry;
+        println!(
+            "| retry_budget: instructions a budget adds to `retry/ours` | +{} | | | +15 | {} |",
+            fmt(Some(extra), 1),
+            if extra <= 15.0 { "yes" } else { "**no**" }
+        );
+    }
     let ours = median(&medians, "two_threads", "ours");
     let (peer, best) = SHARED
         .iter()

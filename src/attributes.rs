@@ -1,4 +1,4 @@
-//! The four attributes, re-exported with their user documentation.
+//! The attributes, re-exported with their user documentation.
 
 /// Retries the function when it returns `Err`.
 ///
@@ -15,6 +15,7 @@
 /// | `on = PATTERN` | retry only errors matching the pattern | every `Err` |
 /// | `when = PATH` | retry only errors for which `fn(&E) -> bool` says true (excludes `on`) | |
 /// | `retry_after = PATH` | `fn(&E) -> Option<Duration>`: a delay the server asked for replaces that one delay; longer than `max` gives up at once | |
+/// | `budget = "name"` / `budget = EXPR` | pay for each retry out of a [`RetryBudget`](crate::RetryBudget): by name (shared by every function naming it, made with the defaults on first use unless one was registered under that name) or an `&RetryBudget`; when it is spent, give up with the last error | no budget |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// Durations are literals with a unit (`250ms`, `10s`, `1.5s`, `2m`, `1h`, `500us`) or
@@ -53,6 +54,41 @@
 /// assert_eq!(complete("q", &mut calls).await.unwrap(), "answer to q");
 /// // 3s asked by the server, then 2s from the schedule (retry 2).
 /// assert_eq!((calls, start.elapsed()), (3, Duration::from_secs(5)));
+/// # }
+/// ```
+///
+/// # Retry budgets
+///
+/// With `budget`, every call counts a first attempt and every retry must be paid for:
+/// retries may add 20 % of the first attempts of the last 10 s, plus 10 per second
+/// whatever the traffic (the defaults of [`RetryBudget`](crate::RetryBudget)), so a
+/// fleet of clients cannot multiply an outage. A spent budget gives up at once with the
+/// last error and a "retry budget exhausted" event. Counting a first attempt is one
+/// atomic add.
+///
+/// ```
+/// use resilience::retry;
+/// use resilience::retry::RetryBudget;
+///
+/// // 10 % of the traffic, and no floor: nothing to spend until calls succeed.
+/// static LLM: RetryBudget = match RetryBudget::builder().name("docs::llm").ratio(0.1).floor(0.0).build() {
+///     Ok(budget) => budget,
+///     Err(_) => panic!(),
+/// };
+///
+/// #[retry(attempts = 3, budget = &LLM)]
+/// async fn complete(fail: bool) -> Result<&'static str, String> {
+///     if fail { Err("503".into()) } else { Ok("answer") }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// for _ in 0..9 {
+///     complete(false).await.unwrap(); // 9 first attempts: 0.9 retries earned
+/// }
+/// // The 10th first attempt completes one retry's worth; the next retry finds none.
+/// assert!(complete(true).await.is_err());
+/// assert_eq!(LLM.stats().retries, 1.0);
 /// # }
 /// ```
 #[doc(inline)]
@@ -168,3 +204,50 @@ pub use resilience_macros::timeout;
 /// ```
 #[doc(inline)]
 pub use resilience_macros::fallback;
+
+/// Starts another copy of a call that has not answered in time; the first `Ok` wins:
+/// `#[hedge(after = 2s)]`.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `after = DUR` | how long a call may go without an answer before the next copy starts (copy `k` at `k × after`) | required |
+/// | `max = N` | most extra copies (1 to 64) | `1`, or the number of `agents` |
+/// | `agents = [a, b]` | copy `k` calls the k-th agent (same parameters and return type) instead of the body | the body |
+/// | `crate = PATH` | where the runtime lives | `::resilience` |
+///
+/// The first copy keeps running when the next starts; the first `Ok` is returned and
+/// the other copies are dropped at that instant, releasing what they hold (a breaker's
+/// permit, an HTTP request). A failed copy starts no other (put `#[retry]` above
+/// `#[hedge]` to retry failures); when every copy started has failed, the last error
+/// is returned. When the function has a retry budget (`#[retry(budget = ..)]` anywhere
+/// in its stack), each extra copy is paid for from it, one retry's worth.
+///
+/// The layers below `#[hedge]` apply to each copy on its own (a `#[timeout]` below it
+/// bounds each copy), the layers above it see one call. Only on `async fn`, and the
+/// copies share the arguments, so the function cannot take `&mut self`, a `&mut`
+/// argument or a `mut` parameter (a compile error says so). Events: "hedging", "hedge
+/// won" (see [`hedge`](mod@crate::hedge)).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::hedge;
+///
+/// async fn replica_b(prompt: &str) -> Result<String, String> {
+///     Ok(format!("b: {prompt}"))
+/// }
+///
+/// #[hedge(after = 2s, agents = [replica_b])]
+/// async fn complete(prompt: &str) -> Result<String, String> {
+///     tokio::time::sleep(Duration::from_secs(30)).await; // a stuck replica
+///     Ok(format!("a: {prompt}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// assert_eq!(complete("hi").await.unwrap(), "b: hi");
+/// assert_eq!(start.elapsed(), Duration::from_secs(2));
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::hedge;

@@ -126,21 +126,23 @@
 //! }
 //! ```
 //!
-//! Stacks without `#[retry]` and `#[fallback]` call the body once, so there the body
-//! may consume its arguments freely. Fallback agents receive the function's arguments:
+//! Stacks without `#[retry]`, `#[fallback]` and `#[hedge]` call the body once, so there
+//! the body may consume its arguments freely. `#[hedge]` runs the body several times at
+//! once, so its copies share the arguments: no `&mut` (a compile error says why). Fallback agents receive the function's arguments:
 //! references as they are (`&mut` reborrowed), owned values cloned.
 //!
 //! # Without the macros
 //!
-//! Every pattern is usable on its own from [`retry`](mod@retry), [`circuit`](mod@circuit),
-//! [`timeout`](mod@timeout), [`fallback`](mod@fallback), [`backoff`] and [`chaos`];
+//! Every pattern is usable on its own from [`retry`](mod@retry) (and its
+//! [`RetryBudget`]), [`circuit`](mod@circuit), [`timeout`](mod@timeout),
+//! [`fallback`](mod@fallback), [`hedge`](mod@hedge), [`backoff`] and [`chaos`];
 //! depend on `resilience-core` alone if you want the runtime without proc macros.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
 #[doc(inline)]
 pub use resilience_core::{
-    CircuitBreaker, CircuitOpen, ConfigError, State, Stats, TimedOut, backoff, chaos, circuit,
-    fallback, pipeline, registry, retry, timeout,
+    CircuitBreaker, CircuitOpen, ConfigError, RetryBudget, State, Stats, TimedOut, backoff, chaos,
+    circuit, fallback, hedge, pipeline, registry, retry, timeout,
 };
 
 /// HTTP outcomes: transient or permanent, and the delay the server asked for.
@@ -159,8 +161,14 @@ pub mod __private {
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::circuit::CircuitBreaker;
     pub use resilience_core::fallback::{Agent, agent, agent_blocking};
-    pub use resilience_core::pipeline::{Flow, Outcome, ResultOf, answer, pipeline};
-    pub use resilience_core::retry::{NoRetryAfter, RetryPolicy};
+    pub use resilience_core::hedge::{Hedge, HedgePolicy};
+    pub use resilience_core::pipeline::{Either, Flow, Outcome, ResultOf, answer, pipeline};
+    pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
+
+    /// The calls of a function with `#[hedge]`, as one `Fn`: several run at once.
+    pub const fn calls<R, F: Fn(usize) -> R>(calls: F) -> F {
+        calls
+    }
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not
     /// check (an expression, not a literal) stops compilation here.

@@ -1,5 +1,5 @@
 //! `cargo run --example agents`, checked: the example's own code (included by path) runs
-//! its five scenes for the default seed on tokio's paused clock, writing into a buffer
+//! its six scenes for the default seed on tokio's paused clock, writing into a buffer
 //! instead of stdout, and the lines that tell the story are asserted.
 
 #[path = "../examples/agents/main.rs"]
@@ -42,7 +42,7 @@ async fn the_default_seed_tells_the_whole_story() {
     // Not a terminal: no colours, no emoji.
     assert!(!text.contains('\x1b') && !text.contains('✅'), "{text}");
 
-    // The five scenes, in order.
+    // The six scenes, in order.
     assert_in_order(
         &text,
         &[
@@ -51,6 +51,7 @@ async fn the_default_seed_tells_the_whole_story() {
             "3. Circuit breaker",
             "4. Combined: fallback → circuit → retry → timeout",
             "5. Fallback agents",
+            "6. Hedged calls and a retry budget",
         ],
     );
 
@@ -131,6 +132,40 @@ async fn the_default_seed_tells_the_whole_story() {
             "Result: \"Sentiment: Positive (confidence: 0.78)\"",
             "Agent used: LocalLLM (fallback level 2)",
         ],
+    );
+
+    // 6: a hedge at exactly 2s wins against a stuck replica; in an outage the budget
+    // lets 3 of 6 calls retry (2 + 20 % of 6).
+    let hedge = scene(&text, "6. Hedged", "Budget:");
+    assert_in_order(
+        hedge,
+        &[
+            "Call 1",
+            "\"Replica A: an agent perceives, decides and acts.\" (9 tokens) (call took 0.8s)",
+            "Call 2",
+            "No answer yet → call 2 (replica_b) too",
+            "replica_b answered first → the other call is dropped",
+            "\"Replica B: an agent perceives, decides and acts.\" (9 tokens) (call took 2.6s)",
+            "Call 1",
+            "Failed after 2 attempt(s)",
+            "Call 2",
+            "Failed after 2 attempt(s)",
+            "Call 3",
+            "→ not retried: the retry budget is spent",
+            "Failed after 1 attempt(s)",
+            "Call 4",
+            "Failed after 1 attempt(s)",
+            "Call 5",
+            "Failed after 2 attempt(s)",
+            "Call 6",
+            "Failed after 1 attempt(s)",
+        ],
+    );
+    assert!(
+        text.contains(
+            "Budget: 6 calls, 3 retries (2 + 20 % of 6 = 3.2 allowed; without a budget, 6)"
+        ),
+        "{text}"
     );
 
     // Minutes of simulated time, no real waiting.

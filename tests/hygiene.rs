@@ -150,6 +150,40 @@ mod imported {
     }
 }
 
+/// A fork (`#[hedge]`) between layers that borrow, with a retry budget by name and by
+/// expression.
+mod hedged {
+    use super::ApiError;
+    use resilience::retry::RetryBudget;
+    use resilience::{circuit, hedge, retry, timeout};
+
+    static BUDGET: RetryBudget = match RetryBudget::builder().name("hygiene").build() {
+        Ok(budget) => budget,
+        Err(_) => panic!("valid settings"),
+    };
+
+    async fn replica(prompt: &str, n: u32) -> Result<usize, ApiError> {
+        Ok(std::future::ready(prompt.len() + n as usize).await)
+    }
+
+    #[retry(attempts = 2, budget = "hygiene::named")]
+    #[hedge(after = 1s, agents = [replica])]
+    #[circuit(threshold = 3)]
+    #[timeout(5s)]
+    pub(crate) async fn named(prompt: &str, n: u32) -> Result<usize, ApiError> {
+        if prompt.is_empty() {
+            return Err(ApiError::Network);
+        }
+        Ok(prompt.len() + n as usize)
+    }
+
+    #[hedge(after = 1s, max = 2)]
+    #[retry(attempts = 2, budget = &BUDGET)]
+    pub(crate) async fn by_reference(prompt: String) -> Result<usize, ApiError> {
+        Ok(std::future::ready(prompt.len()).await)
+    }
+}
+
 /// The name `resilience` shadowed, the runtime reached through other paths
 /// (tokio's `macros_rename_test`).
 mod renamed {
@@ -249,4 +283,6 @@ fn expansions_compile_in_strict_crates() {
     assert_send(renamed::crate_below());
     let _: fn() -> Result<u8, ApiError> = renamed::blocking_reexported;
     assert_send(collisions::locals(1, 2, 3));
+    assert_send(hedged::named("hi", 1));
+    assert_send(hedged::by_reference(String::new()));
 }

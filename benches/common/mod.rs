@@ -16,7 +16,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use resilience::{CircuitOpen, TimedOut, circuit, retry, timeout};
+use resilience::{CircuitOpen, TimedOut, circuit, hedge, retry, timeout};
 
 /// The error type every body returns.
 #[derive(Debug)]
@@ -91,6 +91,18 @@ pub async fn failing(x: u64) -> Result<u64, Error> {
 
 #[retry]
 pub async fn ours_retry(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+/// `#[retry]` whose retries a budget pays for: the first attempt deposits.
+#[retry(budget = "bench::budget")]
+pub async fn ours_retry_budget(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+/// `#[hedge]` whose first call answers at once: no timer, no second call.
+#[hedge(after = 1s)]
+pub async fn ours_hedge(x: u64) -> Result<u64, Error> {
     Ok(op(x))
 }
 
@@ -199,6 +211,22 @@ pub fn hand_stack(
     breaker.call(attempt.retry(backon_policy()))
 }
 
+/// tower's retry budget (10 s, 10 per second, 20 %), as `tower::retry` uses it: one
+/// deposit per request.
+pub fn tower_budget() -> tower::retry::budget::TpsBudget {
+    tower::retry::budget::TpsBudget::new(TEN_SECONDS, 10, 0.2)
+}
+
+/// tokio-retry with tower's budget: a deposit, then the retried call.
+pub fn tower_budget_retry(
+    budget: &tower::retry::budget::TpsBudget,
+    x: u64,
+) -> impl Future<Output = Result<u64, Error>> {
+    use tower::retry::budget::Budget;
+    budget.deposit();
+    tokio_retry(x)
+}
+
 // ===== the table =====
 
 /// One row: `run(iters)` makes `iters` calls; `bytes()` is the size of one returned
@@ -278,6 +306,29 @@ const CASES: &[Case] = &[
         name: "tokio-retry",
         run: |n| calls!(n, |x| tokio_retry(x)),
         bytes: || size_of_val(&tokio_retry(0)),
+    },
+    // #[retry(budget = ..)], first attempt succeeds: the budget's deposit.
+    Case {
+        group: "retry_budget",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_retry_budget(x)),
+        bytes: || size_of_val(&ours_retry_budget(0)),
+    },
+    Case {
+        group: "retry_budget",
+        name: "tower+tokio-retry",
+        run: |n| {
+            let budget = tower_budget();
+            calls!(n, |x| tower_budget_retry(&budget, x));
+        },
+        bytes: || size_of_val(&tower_budget_retry(&tower_budget(), 0)),
+    },
+    // #[hedge], first call answers at once.
+    Case {
+        group: "hedge",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_hedge(x)),
+        bytes: || size_of_val(&ours_hedge(0)),
     },
     // #[circuit], closed: every 10th call fails, the breaker stays closed.
     Case {

@@ -158,7 +158,9 @@ pub fn secs(duration: Duration) -> String {
 
 /// Prints `#[retry]`'s decisions as they happen, from its `tracing` events (target
 /// `resilience`): "retry scheduled" (fields `attempt`, `delay`, `server_delay`, `error`)
-/// before each wait, and "giving up" (`attempt`, `reason`, `error`) when it stops.
+/// before each wait, "giving up" (`attempt`, `reason`, `error`) and "retry budget
+/// exhausted" (`attempt`, `budget`, `error`) when it stops; and `#[hedge]`'s "hedging"
+/// and "hedge won" (`copy`, `by`).
 ///
 /// Any `tracing` subscriber sees the same events, and the others the runtime emits
 /// (breaker transitions and rejections, timeouts, fallbacks served): a
@@ -196,6 +198,24 @@ impl<S: Subscriber> Layer<S> for RetryEvents {
                     fields.delay
                 ));
             }
+            "retry budget exhausted" if attempt > 0 => {
+                console.at(format_args!(
+                    "    Attempt {attempt}: {failed} ({error}) → not retried: the retry budget is spent"
+                ));
+            }
+            "hedging" => {
+                let by = &fields.by;
+                console.at(format_args!(
+                    "    No answer yet → call {} ({by}) too",
+                    fields.copy + 1
+                ));
+            }
+            "hedge won" => {
+                let by = &fields.by;
+                console.at(format_args!(
+                    "    {by} answered first → the other call is dropped"
+                ));
+            }
             "giving up" => {
                 let why = match fields.reason.as_str() {
                     "error is not retryable" => "not retried: the error is not retryable",
@@ -219,6 +239,9 @@ struct Fields {
     server_delay: bool,
     error: String,
     reason: String,
+    /// `#[hedge]`'s events: which copy (0 the first), calling whom.
+    copy: u64,
+    by: String,
 }
 
 impl Visit for Fields {
@@ -237,6 +260,7 @@ impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
             "reason" => self.reason = value.to_owned(),
+            "by" => self.by = value.to_owned(),
             _ => self.record_debug(field, &value),
         }
     }
@@ -244,6 +268,7 @@ impl Visit for Fields {
     fn record_u64(&mut self, field: &Field, value: u64) {
         match field.name() {
             "attempt" => self.attempt = value,
+            "copy" => self.copy = value,
             _ => self.record_debug(field, &value),
         }
     }

@@ -1,4 +1,4 @@
-//! # Resilient LLM agents, in five scenes
+//! # Resilient LLM agents, in six scenes
 //!
 //! ```text
 //! cargo run --example agents               # the default seed
@@ -22,7 +22,8 @@
 //! 2. `#[retry]` with exponential backoff, honouring `Retry-After`, not retrying malformed output;
 //! 3. `#[circuit]`: the breaker opens, blocks, probes and closes (the exercise's trace);
 //! 4. `#[fallback]`, `#[circuit]`, `#[retry]` and `#[timeout]` stacked on one function;
-//! 5. a chain of fallback agents: GPT-4, then GPT-3.5, then a local model.
+//! 5. a chain of fallback agents: GPT-4, then GPT-3.5, then a local model;
+//! 6. `#[hedge]` racing a stuck replica, and a retry budget capping retries in an outage.
 
 pub mod console;
 mod llm;
@@ -30,7 +31,8 @@ mod llm;
 use std::time::Duration;
 
 use resilience::fallback::observe;
-use resilience::{State, circuit, fallback, registry, retry, timeout};
+use resilience::retry::RetryBudget;
+use resilience::{State, circuit, fallback, hedge, registry, retry, timeout};
 use tokio::time::{Instant, sleep};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -66,7 +68,7 @@ async fn main() {
     run(seed, &out).await;
 }
 
-/// The five scenes, in order. Each scene's simulated API draws from its own seed.
+/// The six scenes, in order. Each scene's simulated API draws from its own seed.
 pub async fn run(seed: u64, out: &Console) {
     out.say(out.bold("Resilient LLM agents: retry, circuit breaker, timeout, fallback"));
     out.say(format_args!(
@@ -77,6 +79,7 @@ pub async fn run(seed: u64, out: &Console) {
     circuit_breaker(out).await;
     combined(seed.wrapping_add(2), out).await;
     fallback_agents(out).await;
+    hedging_and_budget(out).await;
 }
 
 // ─── 1. Failure simulation ───────────────────────────────────────────────────────────
@@ -425,6 +428,101 @@ async fn fallback_agents(out: &Console) {
         }
         None => out.say("  Agent used: GPT4Agent (the primary)"),
     }
+}
+
+// ─── 6. Hedged calls and a retry budget ──────────────────────────────────────────────
+
+/// Replica A answers in 0.8s, unless the request lands on a stuck node. After 2s
+/// without an answer, `#[hedge]` asks replica B too, without cancelling A; the first
+/// answer wins and the other call is dropped. `#[timeout]` below `#[hedge]` bounds each
+/// call on its own.
+#[hedge(after = 2s, agents = [replica_b])]
+#[timeout(10s)]
+async fn hedged_call(stuck: bool, prompt: &str) -> Result<Reply, ApiError> {
+    let _ = prompt;
+    sleep(if stuck {
+        Duration::from_secs(60)
+    } else {
+        llm::LATENCY
+    })
+    .await;
+    Ok(Reply {
+        content: "Replica A: an agent perceives, decides and acts.".to_owned(),
+        tokens: 9,
+    })
+}
+
+/// The other replica: a little slower, never stuck today.
+async fn replica_b(stuck: bool, prompt: &str) -> Result<Reply, ApiError> {
+    let _ = (stuck, prompt);
+    sleep(Duration::from_millis(600)).await;
+    Ok(Reply {
+        content: "Replica B: an agent perceives, decides and acts.".to_owned(),
+        tokens: 9,
+    })
+}
+
+/// Retries may add 20 % of the calls made, plus 2 per 10 seconds whatever the traffic.
+static OUTAGE_BUDGET: RetryBudget = match RetryBudget::builder()
+    .name("agents::outage")
+    .ratio(0.2)
+    .floor(0.2)
+    .build()
+{
+    Ok(budget) => budget,
+    Err(_) => panic!("bad budget settings"),
+};
+
+/// Every client of a fleet retrying every failure doubles the load on a service that is
+/// already down; the budget lets retries add only a share of the traffic.
+#[retry(attempts = 2, base = 100ms, jitter = "none", on = ApiError::Server(_),
+        budget = &OUTAGE_BUDGET)]
+async fn budgeted_call(llm: &FlakyLlm, prompt: &str) -> Result<Reply, ApiError> {
+    llm.complete(prompt).await
+}
+
+async fn hedging_and_budget(out: &Console) {
+    out.section("6. Hedged calls and a retry budget");
+    out.say("#[hedge(after = 2s, agents = [replica_b])] #[timeout(10s)]");
+    out.say("Replica A answers in 0.8s, unless the request lands on a stuck node:");
+    for (call, stuck) in [(1, false), (2, true)] {
+        out.blank();
+        out.at(format_args!("  Call {call}"));
+        let started = Instant::now();
+        match hedged_call(stuck, "What is an AI agent?").await {
+            Ok(reply) => out.at(format_args!(
+                "    {} (call took {})",
+                preview(&reply),
+                secs(started.elapsed())
+            )),
+            Err(error) => out.at(format_args!(
+                "    {}: {error}",
+                out.paint(Tone::Bad, "Failed")
+            )),
+        }
+    }
+    out.blank();
+    out.say("#[retry(attempts = 2, on = Server(_), budget = &OUTAGE_BUDGET)]");
+    out.say("The API is down (503). Retries may add 20 % of the calls, plus 2 per 10s:");
+    let llm = FlakyLlm::outage();
+    for call in 1..=6 {
+        out.blank();
+        out.at(format_args!("  Call {call}"));
+        let sent = llm.requests();
+        if let Err(error) = budgeted_call(&llm, "What is an AI agent?").await {
+            let attempts = llm.requests() - sent;
+            let failed = out.paint(Tone::Bad, "Failed");
+            out.at(format_args!(
+                "    {failed} after {attempts} attempt(s): {error}"
+            ));
+        }
+    }
+    let stats = OUTAGE_BUDGET.stats();
+    out.blank();
+    out.say(format_args!(
+        "  Budget: {} calls, {} retries (2 + 20 % of 6 = 3.2 allowed; without a budget, 6)",
+        stats.first_attempts, stats.retries
+    ));
 }
 
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────

@@ -5,10 +5,11 @@
 //! | module | owns |
 //! |---|---|
 //! | [`backoff`] | delay schedules: exponential, fixed, linear; jitter; cap |
-//! | [`retry`] | a retry policy and running an operation under it, async and blocking |
+//! | [`retry`] | a retry policy and running an operation under it, async and blocking; retry budgets |
 //! | [`circuit`] | the lock-free circuit breaker |
 //! | [`timeout`] | a deadline around one call |
 //! | [`fallback`] | ordered alternatives, and which one served |
+//! | [`hedge`] | hedged calls: another copy after a delay, the first answer wins |
 //! | [`chaos`] | seeded fault injection for tests and demos |
 //! | [`registry`] | every named breaker, for dashboards and tests |
 //! | [`pipeline`] | the driver the attribute macros expand into |
@@ -25,6 +26,7 @@ pub mod chaos;
 pub mod circuit;
 mod config;
 pub mod fallback;
+pub mod hedge;
 #[cfg(feature = "http")]
 pub mod http;
 mod human;
@@ -36,4 +38,5 @@ pub mod timeout;
 
 pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};
 pub use config::ConfigError;
+pub use retry::RetryBudget;
 pub use timeout::TimedOut;

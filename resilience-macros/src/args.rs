@@ -79,14 +79,19 @@ impl<T> Slot<T> {
 pub(crate) fn parse<A: Keys>(tokens: TokenStream, span: Span, errors: &mut Errors) -> Parsed {
     let mut attribute = A::default();
     let mut krate = Slot::default();
+    let mut unknown = false;
     let parser = |input: ParseStream<'_>| {
-        parse_list(input, &mut attribute, &mut krate, errors);
+        unknown = parse_list(input, &mut attribute, &mut krate, errors);
         Ok(())
     };
     if let Err(error) = parser.parse2(tokens) {
         errors.push(error);
     }
-    attribute.validate(span, errors);
+    // An unknown key is most likely a known one misspelled: "missing" would be a
+    // second error for the same mistake.
+    if !unknown {
+        attribute.validate(span, errors);
+    }
     Parsed {
         spec: A::SPEC,
         span,
@@ -95,13 +100,15 @@ pub(crate) fn parse<A: Keys>(tokens: TokenStream, span: Span, errors: &mut Error
     }
 }
 
+/// Parses every `key = value`; `true` if a key was unknown.
 fn parse_list<A: Keys>(
     input: ParseStream<'_>,
     attribute: &mut A,
     krate: &mut Slot<Path>,
     errors: &mut Errors,
-) {
+) -> bool {
     let spec = A::SPEC;
+    let mut unknown_seen = false;
     while !input.is_empty() {
         let keyed =
             input.peek(Ident::peek_any) && input.peek2(Token![=]) && !input.peek2(Token![==]);
@@ -118,6 +125,7 @@ fn parse_list<A: Keys>(
                     krate.parse(&key, input, errors, |input| values::crate_path(input, &key));
                 } else if !attribute.key(&key, input, errors) {
                     unknown(spec, &key, errors);
+                    unknown_seen = true;
                     skip_value(input);
                 }
             }
@@ -137,6 +145,7 @@ fn parse_list<A: Keys>(
             let _ = input.parse::<Token![,]>();
         }
     }
+    unknown_seen
 }
 
 /// Parses one value (up to the next `,`) speculatively: on failure the error is

@@ -64,6 +64,14 @@ pub(crate) struct Emit<'a> {
     /// A hidden `u32` local: how many times the body has started in this call, this
     /// run included (for [`Attribute::prelude`]).
     pub(crate) runs: &'a Ident,
+    /// The function's retry budget (a local of type `&RetryBudget`): the first
+    /// [`Attribute::budget`] of the stack. A layer that draws on "the function's
+    /// budget" (a hedge's extra calls) uses it.
+    pub(crate) budget: Option<&'a TokenStream>,
+    /// This attribute's own [`Attribute::budget`], bound to a local once per call.
+    pub(crate) own_budget: Option<&'a TokenStream>,
+    /// The call number of this attribute's first agent (see [`Attribute::agents`]).
+    pub(crate) first_agent: usize,
 }
 
 /// A parsed attribute: what it checks and what it emits.
@@ -94,6 +102,23 @@ pub(crate) trait Attribute {
 
     /// Whether the layer may wait before the call (a queue, a pacing delay).
     fn waits(&self) -> bool {
+        false
+    }
+
+    /// A retry budget this layer draws on: an expression of type `&RetryBudget`,
+    /// evaluated once per call (see [`Emit::own_budget`]). The first one in the stack
+    /// is the function's budget ([`Emit::budget`]).
+    fn budget(&self, _emit: &Emit<'_>) -> Option<TokenStream> {
+        None
+    }
+
+    /// Whether the attribute runs the layers below it as concurrent copies (a hedge).
+    /// Then [`layer`](Self::layer) returns, instead of a builder call, the runtime value
+    /// whose `run(&part, &calls)` races the copies: the expansion builds the layers
+    /// above it as the pipeline (which sees one call), the layers below it as a part
+    /// built afresh for each copy, and passes the body and the agents as a factory of
+    /// calls (so several can run at once). At most one per stack.
+    fn forks(&self) -> bool {
         false
     }
 }

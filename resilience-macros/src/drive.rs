@@ -37,20 +37,53 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
     };
     EraseImplTrait.visit_type_mut(&mut ret);
     let runs = hidden("__runs");
-    let emit = |layer: &Parsed| Emit {
+
+    // Each attribute's first agent: agents are numbered from 1 in stack order.
+    let mut first_agents = Vec::with_capacity(stack.len());
+    let mut next = 1;
+    for layer in stack {
+        first_agents.push(next);
+        next += layer.attribute.agents().len();
+    }
+    // Each attribute's retry budget, bound once per call; the first is the function's.
+    let budgets: Vec<Option<(TokenStream, TokenStream)>> = stack
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let bare = Emit {
+                private: &private,
+                sig,
+                span: layer.span,
+                runs: &runs,
+                budget: None,
+                own_budget: None,
+                first_agent: first_agents[i],
+            };
+            let expr = layer.attribute.budget(&bare)?;
+            let local = hidden(&format!("__budget{i}"));
+            Some((quote!(#local), expr))
+        })
+        .collect();
+    let bind_budgets: Vec<TokenStream> = budgets
+        .iter()
+        .flatten()
+        .map(|(local, expr)| quote!(let #local: &#private::RetryBudget = #expr;))
+        .collect();
+    let function_budget = budgets.iter().flatten().map(|(local, _)| local).next();
+    let emit = |i: usize| Emit {
         private: &private,
         sig,
-        span: layer.span,
+        span: stack[i].span,
         runs: &runs,
+        budget: function_budget,
+        own_budget: budgets[i].as_ref().map(|(local, _)| local),
+        first_agent: first_agents[i],
     };
-    let layers = stack
-        .iter()
-        .map(|layer| layer.attribute.layer(&emit(layer)));
+    let layer = |i: usize| stack[i].attribute.layer(&emit(i));
     // What runs at the start of every run of the body (a name it reads): only then does
     // the expansion count the runs.
-    let preludes: Vec<TokenStream> = stack
-        .iter()
-        .filter_map(|layer| layer.attribute.prelude(&emit(layer)))
+    let preludes: Vec<TokenStream> = (0..stack.len())
+        .filter_map(|i| stack[i].attribute.prelude(&emit(i)))
         .collect();
 
     let pipeline = hidden("__resilience");
@@ -58,47 +91,172 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
     // refused there, once, by the `IsResult` bound of `pipeline`.
     let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
     let name = sig.ident.to_string();
-    let counter = if preludes.is_empty() {
-        quote!()
-    } else {
-        quote!(let mut #runs: u32 = 0;)
-    };
-    let build = quote! {
-        let mut #pipeline = #start
-            .name(::core::concat!(::core::module_path!(), "::", #name))
-            #(#layers)*
-            .build();
-        #counter
-    };
+    let name = quote!(::core::concat!(::core::module_path!(), "::", #name));
     // The body's answer as the declared return type; spanned on it, like `pipeline`.
     let answer = generated_at(quote!(#private::answer::<#ret>), ret.span());
-    let protocol = Protocol {
+    let protocol = |layers: &[Parsed]| Protocol {
         private: &private,
         answer: &answer,
         is_async,
-        repeats: stack.iter().any(|layer| layer.attribute.repeats()),
-        waits: stack.iter().any(|layer| layer.attribute.waits()),
+        repeats: layers.iter().any(|layer| layer.attribute.repeats()),
+        waits: layers.iter().any(|layer| layer.attribute.waits()),
     };
-    let primary = primary_call(function, &ret, &protocol, &preludes, &runs);
+    // An agent, checked to be the kind of call the function makes: a wrong agent is one
+    // error, and the pipeline still sees a call of the right type.
+    let checked_agent = |agent: &Path| {
+        let call = agent_call(agent, sig);
+        if is_async {
+            quote!(#private::agent::<#ret, _>(#call))
+        } else {
+            quote!(#private::agent_blocking::<#ret, _>(#call))
+        }
+    };
+
+    let Some(fork) = stack.iter().position(|layer| layer.attribute.forks()) else {
+        let layers = (0..stack.len()).map(layer);
+        let counter = if preludes.is_empty() {
+            quote!()
+        } else {
+            quote!(let mut #runs: u32 = 0;)
+        };
+        let build = quote! {
+            let mut #pipeline = #start
+                .name(#name)
+                #(#layers)*
+                .build();
+            #counter
+        };
+        let protocol = protocol(stack);
+        let primary = primary_call(function, &ret, &protocol, &preludes, &runs);
+        let agents = stack
+            .iter()
+            .flat_map(|layer| layer.attribute.agents())
+            .map(|agent| {
+                // All of the arm located at the agent: what is wrong with it is said
+                // there, once (rustc folds identical errors at one place).
+                located_at(protocol.call(checked_agent(agent)), agent.span())
+            });
+        let calls: Vec<TokenStream> = std::iter::once(primary).chain(agents).collect();
+        let drive = protocol.drive(calls);
+        return quote!(#(#bind_budgets)* #build #drive);
+    };
+
+    // A fork (a hedge): the calls as one factory, the layers below it as a part built
+    // for each copy, the layers above it as the pipeline that sees the fork as one call.
+    let calls = hidden("__calls");
+    let part = hidden("__part");
+    let forked = hidden("__fork");
+    // Copies run the body at once: the runs are counted in an atomic, each run reading
+    // its own number from it.
+    let all_runs = hidden("__all_runs");
+    let (counter, count) = if preludes.is_empty() {
+        (quote!(), quote!())
+    } else {
+        (
+            quote!(let #all_runs = ::core::sync::atomic::AtomicU32::new(0);),
+            quote! {
+                let #runs: u32 = #all_runs
+                    .fetch_add(1, ::core::sync::atomic::Ordering::Relaxed)
+                    .wrapping_add(1);
+            },
+        )
+    };
+    let body = body_call(function, &ret, &private, &preludes, &count, is_async);
     let agents = stack
         .iter()
         .flat_map(|layer| layer.attribute.agents())
-        .map(|agent| {
-            // Checked to be the kind of call the function makes: a wrong agent is one
-            // error, and the pipeline still sees a call of the right type.
-            let call = agent_call(agent, sig);
-            let check = if is_async {
-                quote!(#private::agent::<#ret, _>(#call))
-            } else {
-                quote!(#private::agent_blocking::<#ret, _>(#call))
-            };
-            // All of the arm located at the agent: what is wrong with it is said there,
-            // once (rustc folds identical errors at one place).
-            located_at(protocol.call(check), agent.span())
-        });
-    let calls: Vec<TokenStream> = std::iter::once(primary).chain(agents).collect();
-    let drive = protocol.drive(calls);
-    quote!(#build #drive)
+        .map(|agent| located_at(checked_agent(agent), agent.span()));
+    let factory = factory(&private, std::iter::once(body).chain(agents).collect());
+    let inner = (fork + 1..stack.len()).map(layer);
+    // The agents of the fork and of the layers above it are numbered before the part's.
+    let above = proc_macro2::Literal::usize_unsuffixed(
+        first_agents[fork] - 1 + stack[fork].attribute.agents().len(),
+    );
+    let fork_value = layer(fork);
+    let outer = (0..fork).map(layer);
+    let protocol = protocol(&stack[..fork]);
+    let pass = pass(&private, &part, &calls, &forked);
+    let primary = protocol.call(quote!(#forked.race(#pass)));
+    let outer_agents = (1..first_agents[fork]).map(|k| {
+        let k = proc_macro2::Literal::usize_unsuffixed(k);
+        protocol.call(quote!(#calls(#k)))
+    });
+    let drive = protocol.drive(std::iter::once(primary).chain(outer_agents).collect());
+    quote! {
+        #(#bind_budgets)*
+        #counter
+        let #calls = #factory;
+        let #part = || #start
+            .name(#name)
+            .skip_agents(#above)
+            #(#inner)*
+            .build_part();
+        let #forked = #fork_value;
+        let mut #pipeline = #start
+            .name(#name)
+            #(#outer)*
+            .build();
+        #drive
+    }
+}
+
+/// The closure that makes copy `k` of a forked call: a pass of its own through a fresh
+/// part (the layers below the fork), its calls made by the factory.
+///
+/// The loop is written out here, in the user's function, rather than run by a generic
+/// `async fn` of the runtime: the future of a generic `async fn` that holds a layer's
+/// guard is not provably `Send` when the layer borrows (a breaker, a policy), because
+/// the guard's lifetime bound is checked for every lifetime (rust-lang/rust#110338);
+/// with the layers' types written out, it is.
+fn pass(private: &TokenStream, part: &Ident, calls: &Ident, fork: &Ident) -> TokenStream {
+    let copy = hidden("__copy");
+    let pass = hidden("__pass");
+    let flow = hidden("__flow");
+    let which = hidden("__call");
+    let outcome = hidden("__outcome");
+    let result = hidden("__result");
+    quote! {{
+        let (#part, #calls, #fork) = (&#part, &#calls, &#fork);
+        move |#copy: usize| async move {
+            let mut #pass = #part();
+            let mut #flow = #pass.enter();
+            loop {
+                let #which = match { #flow } {
+                    #private::Flow::Call(#which) => #which,
+                    #private::Flow::Done(#result) => break #result,
+                    #private::Flow::Wait => {
+                        #flow = #pass.wait().await;
+                        continue;
+                    }
+                };
+                let #outcome = #pass.guard(#calls(#fork.call(#copy, #which))).await;
+                #flow = #pass.leave(#outcome);
+            }
+        }
+    }}
+}
+
+/// Every call of the function (the body, then the agents) as one closure `|n| call n`,
+/// so that several can run at once: one future type, the calls nested in `Either`s.
+fn factory(private: &TokenStream, calls: Vec<TokenStream>) -> TokenStream {
+    let which = hidden("__call");
+    let last = calls.len() - 1;
+    let arms = calls.into_iter().enumerate().map(|(index, call)| {
+        let pattern = call_pattern(index, last);
+        // Call `index` is `Right` `index` times, then `Left` unless it is the last.
+        let mut nested = if index == last {
+            call
+        } else {
+            quote!(#private::Either::Left { guard: #call })
+        };
+        for _ in 0..index {
+            nested = quote!(#private::Either::Right { guard: #nested });
+        }
+        quote!(#pattern => #nested,)
+    });
+    // Through `calls`, whose `Fn` bound makes the closure `Fn` from the start: a body
+    // that moves an argument out is then told so at that argument.
+    quote!(#private::calls(|#which: usize| match #which { #(#arms)* }))
 }
 
 /// How the driver of one stack looks.
@@ -252,6 +410,33 @@ fn primary_call(
     } else {
         quote!({ #count #call })
     }
+}
+
+/// The body as a future of its own (not yet guarded), for the calls factory of a fork:
+/// each run counts itself (`count`) and runs the preludes first.
+fn body_call(
+    function: &Function,
+    ret: &Type,
+    private: &TokenStream,
+    preludes: &[TokenStream],
+    count: &TokenStream,
+    is_async: bool,
+) -> TokenStream {
+    debug_assert!(is_async, "a fork is refused on a blocking function");
+    let statements = match function.body.clone().into_iter().next() {
+        Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
+        _ => function.body.clone(),
+    };
+    let ret = generated_at(quote!(#private::ResultOf<#ret>), ret.span());
+    let never = hidden("__ret");
+    quote!(async {
+        if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
+            return #never;
+        }
+        #count
+        #(#preludes)*
+        #statements
+    })
 }
 
 /// The pattern of call `index` among `0..=last`: the body is `0`, agent k is `k`, and the

@@ -187,6 +187,18 @@ fn check_signature(function: &Function, stack: &[Parsed], errors: &mut Errors) {
             format!("{names} cannot go on a `const fn`: retries, breakers and deadlines happen at run time; remove `const`"),
         );
     }
+    // Copies of copies: the layers below a fork run once per copy, so a second fork
+    // would multiply the calls.
+    let mut forks = stack.iter().filter(|layer| layer.attribute.forks());
+    if let (Some(first), Some(second)) = (forks.next(), forks.next()) {
+        errors.at(
+            second.span,
+            format!(
+                "a function takes one `#[{}]`: the layers below it already run once per copy, so a second one would start copies of copies; keep one",
+                first.spec.name
+            ),
+        );
+    }
     // One check per attribute, however often it appears.
     let mut checked: Vec<&str> = Vec::new();
     for layer in stack {

@@ -52,4 +52,6 @@ attributes! {
     timeout => attrs::timeout::SPEC;
     /// Calls alternative functions when the function fails. See `resilience::fallback`.
     fallback => attrs::fallback::SPEC;
+    /// Starts another copy of a slow call; the first answer wins. See `resilience::hedge`.
+    hedge => attrs::hedge::SPEC;
 }

@@ -286,6 +286,29 @@ pub(crate) fn name(input: ParseStream<'_>, key: &Ident, what: &str) -> syn::Resu
     }
 }
 
+/// A shared thing given by name (`budget = "openai"`: every function naming it shares
+/// it) or as an expression that refers to one (`budget = &BUDGET`).
+pub(crate) enum Shared {
+    Name(LitStr),
+    Expr(Box<Expr>),
+}
+
+/// Parses a [`Shared`]: a string literal is a name (not empty), anything else an
+/// expression.
+pub(crate) fn name_or_expr(input: ParseStream<'_>, key: &Ident, what: &str) -> syn::Result<Shared> {
+    if input.peek(LitStr) {
+        let name: LitStr = input.parse()?;
+        if name.value().trim().is_empty() {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("a {what}'s name must not be empty, e.g. `{key} = \"openai\"`"),
+            ));
+        }
+        return Ok(Shared::Name(name));
+    }
+    expr(input).map(|expr| Shared::Expr(Box::new(expr)))
+}
+
 /// A list of functions: `agents = [gpt35, local_llm, Self::cached]`, each at most once.
 pub(crate) fn functions(input: ParseStream<'_>, key: &Ident, noun: &str) -> syn::Result<Vec<Path>> {
     if !input.peek(syn::token::Bracket) {

@@ -16,5 +16,6 @@ fn ui() {
     t.compile_fail("circuit/*.rs");
     t.compile_fail("timeout/*.rs");
     t.compile_fail("fallback/*.rs");
+    t.compile_fail("hedge/*.rs");
     t.pass("pass/*.rs");
 }

@@ -56,6 +56,14 @@ impl Depth {
     }
 }
 
+impl Depth {
+    /// A part of a pipeline (a hedge's copy): not counted.
+    #[inline(always)]
+    pub(crate) const fn uncounted() -> Self {
+        Depth(false)
+    }
+}
+
 impl Drop for Depth {
     #[inline(always)]
     fn drop(&mut self) {

@@ -204,6 +204,40 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
         first
     }
 
+    /// Gives call numbers `1..=count` to agents outside this builder: the agents it adds
+    /// are numbered after them. The part of a pipeline below a `#[hedge]` is built on
+    /// its own ([`build_part`](Self::build_part)), after the agents of the layers above.
+    ///
+    /// ```
+    /// let mut builder = resilience_core::pipeline::pipeline::<Result<(), ()>>().skip_agents(2);
+    /// assert_eq!(builder.reserve_agents(1), 3);
+    /// ```
+    #[inline(always)]
+    pub const fn skip_agents(mut self, count: usize) -> Self {
+        self.agents += count;
+        self
+    }
+
+    /// Nests the layers around the call, as the part of a pipeline that a hedge runs
+    /// once per copy ([`Hedge::run`](crate::hedge::Hedge::run)): like
+    /// [`build`](Self::build), but not a pipeline of its own for
+    /// [`fallback::observe`](crate::fallback::observe), so a fallback in it is reported
+    /// as the function's.
+    ///
+    /// ```
+    /// use resilience_core::pipeline::{pipeline, Flow};
+    ///
+    /// let mut part = pipeline::<Result<u8, ()>>().build_part();
+    /// assert!(matches!(part.enter(), Flow::Call(0)));
+    /// ```
+    #[inline(always)]
+    pub fn build_part(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
+        Pipeline::counted(
+            Depth::uncounted(),
+            self.layers.wrap(Body::new(), &self.context),
+        )
+    }
+
     /// Nests the layers around the call: the pipeline to drive.
     ///
     /// ```
@@ -217,5 +251,32 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
         // Counted first: nothing is built yet that the count's cold path would spill.
         let depth = Depth::entered();
         Pipeline::counted(depth, self.layers.wrap(Body::new(), &self.context))
+    }
+}
+
+impl<T, E, L, Last> Builder<T, E, Then<L, Last>> {
+    /// Changes the layer added last: how a pattern's builder method configures the
+    /// layer its sibling just added (`.retry(..).budget(..)`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::{pipeline::pipeline, timeout::TimeoutLayer};
+    /// # #[derive(Debug)] struct E; impl From<resilience_core::TimedOut> for E { fn from(_: resilience_core::TimedOut) -> Self { E } }
+    ///
+    /// let p = pipeline::<Result<u8, E>>()
+    ///     .timeout(Duration::from_secs(1))
+    ///     .map_last(|_| TimeoutLayer::new(Duration::from_secs(2)))
+    ///     .build();
+    /// # let _ = p;
+    /// ```
+    #[inline(always)]
+    pub fn map_last<New>(self, change: impl FnOnce(Last) -> New) -> Builder<T, E, Then<L, New>> {
+        let Then(outer, last) = self.layers;
+        Builder {
+            layers: Then(outer, change(last)),
+            context: self.context,
+            agents: self.agents,
+            _types: PhantomData,
+        }
     }
 }

@@ -105,6 +105,16 @@ pub enum GiveUp {
     /// );
     /// ```
     ServerDelayTooLong,
+    /// The retry budget had nothing left for another retry (see
+    /// [`RetryBudget`](super::RetryBudget)).
+    ///
+    /// ```
+    /// assert_eq!(
+    ///     resilience_core::retry::GiveUp::BudgetExhausted.as_str(),
+    ///     "retry budget exhausted",
+    /// );
+    /// ```
+    BudgetExhausted,
 }
 
 impl GiveUp {
@@ -121,6 +131,7 @@ impl GiveUp {
             Self::Exhausted => "attempts exhausted",
             Self::MaxElapsed => "max_elapsed would be exceeded",
             Self::ServerDelayTooLong => "server delay exceeds max",
+            Self::BudgetExhausted => "retry budget exhausted",
         }
     }
 }

@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
-use super::{RetryAfter, RetryDecision, RetryPolicy, RetryState};
+use super::{Budget, NoBudget, RetryAfter, RetryBudget, RetryDecision, RetryPolicy, RetryState};
 use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, Then};
 
 /// `#[retry]`'s layer: runs the stack below it again under a [`RetryPolicy`].
@@ -19,6 +19,10 @@ use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, The
 /// the backoff delay, or give up at once when it is longer than the policy's `max` or
 /// would end past `max_elapsed`.
 ///
+/// With a [`RetryBudget`] (`B`, added by [`Builder::budget`]), each time the layer is
+/// entered counts a first attempt, and each retry must be paid for by the budget; when
+/// it cannot be, the layer gives up with the last error.
+///
 /// ```
 /// use resilience_core::pipeline::pipeline;
 /// use resilience_core::retry::{NoRetryAfter, RetryPolicy};
@@ -27,19 +31,21 @@ use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, The
 /// let p = pipeline::<Result<(), String>>().retry(&POLICY, |e| e != "fatal", NoRetryAfter).build();
 /// # let _ = p;
 /// ```
-pub struct RetryLayer<'a, E, On, RA> {
+pub struct RetryLayer<'a, E, On, RA, B = NoBudget> {
     policy: &'a RetryPolicy,
     on: On,
     retry_after: RA,
     decide: Decide<E, On, RA>,
+    budget: B,
 }
 
 /// The layer's one use of `E`, `On` and `RA`, made where their bounds (`E: Debug`,
 /// `On: Fn(&E) -> bool`, `RA: RetryAfter<E>`) are checked: the layer carries none of
 /// them, so a wrong `when` or an error type without `Debug` is one compile error at the
 /// attribute, not one more for every method the expansion calls.
+/// The budget is passed as `&dyn Budget`: the decision is made only after a failure.
 type Decide<E, On, RA> =
-    fn(&On, &mut RA, &mut RetryState<'_>, &E, Option<Duration>) -> RetryDecision;
+    fn(&On, &mut RA, &mut RetryState<'_>, &E, Option<Duration>, &dyn Budget) -> RetryDecision;
 
 impl<'a, E, On, RA> RetryLayer<'a, E, On, RA> {
     /// The layer for `policy`, retrying the errors `on` accepts.
@@ -60,27 +66,56 @@ impl<'a, E, On, RA> RetryLayer<'a, E, On, RA> {
             policy,
             on,
             retry_after,
-            decide: |on, retry_after, state, error, retry_in| {
+            decide: |on, retry_after, state, error, retry_in, budget| {
                 let retryable = on(error);
                 // A refusal's delay and the server's are both "not before": the longer
                 // holds.
                 let server_delay = retry_after.retry_after(error).max(retry_in);
-                state.on_error(error as &dyn Debug, retryable, server_delay)
+                state.on_error_within(error as &dyn Debug, retryable, server_delay, budget)
             },
+            budget: NoBudget,
         }
     }
 }
 
-impl<'a, T, E, On, RA> Layer<T, E> for RetryLayer<'a, E, On, RA> {
-    type Stack<S: Stack<T, E>> = RetryStack<'a, E, On, RA, S>;
+impl<'a, E, On, RA> RetryLayer<'a, E, On, RA, NoBudget> {
+    /// The same layer, its retries paid for by `budget` (see [`RetryBudget`]).
+    ///
+    /// ```
+    /// use resilience_core::retry::{NoRetryAfter, RetryBudget, RetryLayer, RetryPolicy};
+    ///
+    /// let budget = RetryBudget::builder().build()?;
+    /// let layer = RetryLayer::new(&RetryPolicy::DEFAULT, |_: &String| true, NoRetryAfter)
+    ///     .with_budget(&budget);
+    /// # let _ = layer;
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn with_budget(self, budget: &RetryBudget) -> RetryLayer<'a, E, On, RA, &RetryBudget> {
+        RetryLayer {
+            policy: self.policy,
+            on: self.on,
+            retry_after: self.retry_after,
+            decide: self.decide,
+            budget,
+        }
+    }
+}
+
+impl<'a, T, E, On, RA, B: Budget> Layer<T, E> for RetryLayer<'a, E, On, RA, B> {
+    type Stack<S: Stack<T, E>> = RetryStack<'a, E, On, RA, S, B>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> RetryStack<'a, E, On, RA, S> {
+    fn wrap<S: Stack<T, E>>(
+        self,
+        inner: S,
+        _: &PipelineContext,
+    ) -> RetryStack<'a, E, On, RA, S, B> {
         RetryStack {
             policy: self.policy,
             on: self.on,
             retry_after: self.retry_after,
             decide: self.decide,
+            budget: self.budget,
             sequence: None,
             inner,
         }
@@ -111,6 +146,35 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     }
 }
 
+impl<'a, T, E, L: Layer<T, E>, On, RA> Builder<T, E, Then<L, RetryLayer<'a, E, On, RA>>> {
+    /// Pays for the retries of the retry layer just added out of `budget` (see
+    /// [`RetryBudget`]): each entry of that layer counts a first attempt, and a retry
+    /// the budget cannot pay for is not made.
+    ///
+    /// ```
+    /// # use resilience_core::{pipeline::pipeline, retry::{NoRetryAfter, RetryBudget, RetryPolicy}};
+    /// static POLICY: RetryPolicy = RetryPolicy::DEFAULT;
+    /// let budget = RetryBudget::builder().build()?;
+    /// let p = pipeline::<Result<(), String>>()
+    ///     .retry(&POLICY, |_| true, NoRetryAfter)
+    ///     .budget(&budget)
+    ///     .build();
+    /// # let _ = p;
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    #[inline(always)]
+    #[allow(
+        clippy::type_complexity,
+        reason = "the builder's type is the nesting of its layers"
+    )]
+    pub fn budget(
+        self,
+        budget: &RetryBudget,
+    ) -> Builder<T, E, Then<L, RetryLayer<'a, E, On, RA, &RetryBudget>>> {
+        self.map_last(|layer| layer.with_budget(budget))
+    }
+}
+
 /// Where the retry stands between attempts.
 #[derive(Clone, Copy)]
 enum Pause {
@@ -123,11 +187,12 @@ enum Pause {
 }
 
 /// A [`RetryLayer`] around the stack `S`.
-pub struct RetryStack<'a, E, On, RA, S> {
+pub struct RetryStack<'a, E, On, RA, S, B = NoBudget> {
     policy: &'a RetryPolicy,
     on: On,
     retry_after: RA,
     decide: Decide<E, On, RA>,
+    budget: B,
     /// `None` while a first attempt runs that needs nothing more (no clock read, no
     /// jitter draw, no timer): the common case costs one store. The sequence's state
     /// from its first failure on, or from its start under `max_elapsed`, which needs
@@ -157,7 +222,7 @@ impl<'a> Sequence<'a> {
     }
 }
 
-impl<'a, E, On, RA, S> RetryStack<'a, E, On, RA, S> {
+impl<'a, E, On, RA, S, B: Budget> RetryStack<'a, E, On, RA, S, B> {
     /// The 1-based number of the attempt that runs now (or ran last).
     ///
     /// ```
@@ -189,6 +254,7 @@ impl<'a, E, On, RA, S> RetryStack<'a, E, On, RA, S> {
             &mut sequence.state,
             error,
             retry_in,
+            &self.budget,
         );
         match decision {
             RetryDecision::Retry { delay } => Some(delay),
@@ -205,7 +271,7 @@ impl<'a, E, On, RA, S> RetryStack<'a, E, On, RA, S> {
     }
 }
 
-impl<E, On, RA, S> RetryStack<'_, E, On, RA, S> {
+impl<E, On, RA, S, B: Budget> RetryStack<'_, E, On, RA, S, B> {
     /// Starts the next attempt.
     #[inline(always)]
     fn attempt_below<T>(&mut self) -> Step<T, E>
@@ -260,7 +326,7 @@ impl<E, On, RA, S> RetryStack<'_, E, On, RA, S> {
     }
 }
 
-impl<T, E, On, RA, S: Stack<T, E>> Stack<T, E> for RetryStack<'_, E, On, RA, S> {
+impl<T, E, On, RA, S: Stack<T, E>, B: Budget> Stack<T, E> for RetryStack<'_, E, On, RA, S, B> {
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = S::Guard<'s, F>
@@ -271,6 +337,7 @@ impl<T, E, On, RA, S: Stack<T, E>> Stack<T, E> for RetryStack<'_, E, On, RA, S> 
     fn enter(&mut self) -> Step<T, E> {
         // A fresh sequence: an outer layer may enter this one more than once.
         self.sequence = None;
+        self.budget.deposit();
         if self.policy.max_elapsed().is_some() {
             // The bound counts from the first attempt's start.
             self.sequence = Some(Sequence::start(self.policy));

@@ -20,9 +20,14 @@
 //!   waiting is pointless rather than after a sleep that cannot help.
 //! - **The success path costs nothing extra.** A call that succeeds first time reads no
 //!   clock (unless `max_elapsed` is set), draws no random number and builds no timer.
+//! - **A fleet shares its retries.** With a [`RetryBudget`] (`#[retry(budget = ..)]`,
+//!   [`Builder::budget`](crate::pipeline::Builder::budget)), retries may add only a share
+//!   of the first attempts over a sliding window, plus a floor; a spent budget gives up
+//!   at once with the last error (see [`budget`]).
 //!
 //! Every decision emits a `tracing` event with target `resilience`: "retry scheduled"
-//! (attempt, delay, error) or "giving up" (attempt, reason, error).
+//! (attempt, delay, error), "giving up" (attempt, reason, error) or "retry budget
+//! exhausted" (attempt, budget, error).
 //!
 //! ```
 //! use resilience_core::backoff::{Backoff, Jitter};
@@ -64,12 +69,16 @@
 //! # }
 //! ```
 
+pub mod budget;
 mod decision;
 mod layer;
 mod policy;
 mod run;
 mod state;
 
+pub use budget::{
+    Budget, BudgetStats, NamedBudget, NoBudget, Price, RetryBudget, RetryBudgetBuilder,
+};
 pub use decision::{GiveUp, RetryDecision};
 pub use layer::{RetryLayer, RetryStack};
 pub use policy::{RetryPolicy, RetryPolicyBuilder};

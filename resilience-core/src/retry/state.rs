@@ -6,7 +6,7 @@ use core::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{GiveUp, RetryDecision, RetryPolicy};
+use super::{Budget, GiveUp, NoBudget, Price, RetryDecision, RetryPolicy};
 use crate::backoff::{Jitter, lazy_draw};
 
 /// Per-call retry state: which attempt is running, when the first one started (only with
@@ -160,8 +160,50 @@ impl<'p> RetryState<'p> {
         retryable: bool,
         server_delay: Option<Duration>,
     ) -> RetryDecision {
+        self.on_error_within(error, retryable, server_delay, &NoBudget)
+    }
+
+    /// [`on_error`](Self::on_error), with a retry that the policy allows paid for by
+    /// `budget`: at [`Price::Throttled`] when `server_delay` set its delay, else at
+    /// [`Price::Retry`]. When the budget cannot pay, the answer is
+    /// [`GiveUp::BudgetExhausted`] and the event is "retry budget exhausted" (WARN,
+    /// fields `attempt`, `budget`, `error`) instead of "retry scheduled".
+    ///
+    /// ```
+    /// use resilience_core::retry::{GiveUp, RetryBudget, RetryDecision, RetryPolicy, RetryState};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let budget = RetryBudget::builder().floor(0.1).build()?; // one retry per 10 s
+    /// let policy = RetryPolicy::DEFAULT;
+    /// let mut state = RetryState::new(&policy);
+    /// state.start_attempt();
+    /// assert!(state.on_error_within(&"503", true, None, &&budget).is_retry());
+    /// state.start_attempt();
+    /// assert_eq!(
+    ///     state.on_error_within(&"503", true, None, &&budget),
+    ///     RetryDecision::GiveUp(GiveUp::BudgetExhausted),
+    /// );
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn on_error_within<B: Budget + ?Sized>(
+        &mut self,
+        error: &dyn fmt::Debug,
+        retryable: bool,
+        server_delay: Option<Duration>,
+        budget: &B,
+    ) -> RetryDecision {
         let attempt = self.attempt.max(1);
-        let decision = self.decide(attempt, retryable, server_delay);
+        let mut decision = self.decide(attempt, retryable, server_delay);
+        if decision.is_retry() {
+            let price = match server_delay {
+                Some(_) => Price::Throttled,
+                None => Price::Retry,
+            };
+            if !budget.try_withdraw(price) {
+                decision = RetryDecision::GiveUp(GiveUp::BudgetExhausted);
+            }
+        }
         match decision {
             RetryDecision::Retry { delay } => tracing::info!(
                 target: "resilience",
@@ -179,6 +221,13 @@ impl<'p> RetryState<'p> {
                 reason = GiveUp::NotRetryable.as_str(),
                 error = ?error,
                 "giving up",
+            ),
+            RetryDecision::GiveUp(GiveUp::BudgetExhausted) => tracing::warn!(
+                target: "resilience",
+                attempt,
+                budget = budget.name(),
+                error = ?error,
+                "retry budget exhausted",
             ),
             RetryDecision::GiveUp(reason) => tracing::warn!(
                 target: "resilience",

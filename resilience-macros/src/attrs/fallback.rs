@@ -85,7 +85,7 @@ impl Attribute for Fallback {
 
 /// The agent by the name a user would give it: `"gpt35"`, `"llm::local"`; a method of
 /// `Self` by its type's name, known only at run time (`"LocalLlm::analyze"`).
-fn agent_name(path: &Path, private: &TokenStream) -> TokenStream {
+pub(crate) fn agent_name(path: &Path, private: &TokenStream) -> TokenStream {
     let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     match segments.as_slice() {
         [first, method] if first == "Self" => {

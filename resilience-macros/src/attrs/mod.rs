@@ -4,6 +4,7 @@
 
 pub(crate) mod circuit;
 pub(crate) mod fallback;
+pub(crate) mod hedge;
 pub(crate) mod retry;
 pub(crate) mod timeout;
 
@@ -15,6 +16,7 @@ pub(crate) static ALL: &[&Spec] = &[
     &circuit::SPEC,
     &timeout::SPEC,
     &fallback::SPEC,
+    &hedge::SPEC,
 ];
 
 /// The attribute called `name`.

@@ -10,7 +10,7 @@ use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::hidden;
-use crate::values::{self, Choice, Count, Filter};
+use crate::values::{self, Choice, Count, Filter, Shared};
 
 pub(crate) static SPEC: Spec = Spec {
     name: "retry",
@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
         ("retry_after", "retry_after"),
         ("policy", "&POLICY"),
         ("attempt", "n"),
+        ("budget", "\"openai\""),
         ("crate", "::resilience"),
     ],
     positional: None,
@@ -84,6 +85,7 @@ pub(crate) struct Retry {
     policy: Slot<Expr>,
     /// A name the body reads its attempt number from.
     attempt: Slot<Ident>,
+    budget: Slot<Shared>,
 }
 
 impl Keys for Retry {
@@ -108,6 +110,9 @@ impl Keys for Retry {
             "retry_after" => self.retry_after.parse(key, input, errors, values::expr),
             "policy" => self.policy.parse(key, input, errors, values::expr),
             "attempt" => self.attempt.parse(key, input, errors, |i| binding(i, key)),
+            "budget" => self.budget.parse(key, input, errors, |i| {
+                values::name_or_expr(i, key, "retry budget")
+            }),
             _ => return values::filter(&mut self.filter, key, input, errors),
         }
         true
@@ -220,8 +225,13 @@ impl Attribute for Retry {
             },
         };
         let method = Ident::new("retry", emit.span);
+        let budget = emit.own_budget.map(|budget| {
+            let method = Ident::new("budget", emit.span);
+            quote_spanned!(emit.span=> .#method(#budget))
+        });
         quote_spanned! {emit.span=>
             .#method(#policy, #filter, #retry_after)
+            #budget
         }
     }
 
@@ -229,6 +239,20 @@ impl Attribute for Retry {
         let name = self.attempt.get()?;
         let runs = emit.runs;
         Some(quote!(let #name: u32 = #runs;))
+    }
+
+    fn budget(&self, emit: &Emit<'_>) -> Option<TokenStream> {
+        let private = emit.private;
+        Some(match self.budget.get()? {
+            Shared::Name(name) => {
+                let handle = hidden("BUDGET");
+                quote! {{
+                    static #handle: #private::NamedBudget = #private::NamedBudget::new(#name);
+                    #handle.get()
+                }}
+            }
+            Shared::Expr(expr) => quote!(#expr),
+        })
     }
 
     fn repeats(&self) -> bool {

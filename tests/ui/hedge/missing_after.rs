@@ -1,0 +1,13 @@
+use resilience::hedge;
+
+#[derive(Debug)]
+struct ApiError;
+
+#[hedge(max = 2)]
+async fn complete(prompt: &str) -> Result<String, ApiError> {
+    Ok(prompt.to_owned())
+}
+
+fn main() {
+    let _ = complete("hi");
+}

@@ -1,0 +1,13 @@
+use resilience::hedge;
+
+#[derive(Debug)]
+struct ApiError;
+
+#[hedge(after = 1s)]
+fn complete(prompt: &str) -> Result<String, ApiError> {
+    Ok(prompt.to_owned())
+}
+
+fn main() {
+    let _ = complete("hi");
+}

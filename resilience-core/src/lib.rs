@@ -7,6 +7,8 @@
 //! | [`backoff`] | delay schedules: exponential, fixed, linear; jitter; cap |
 //! | [`retry`] | a retry policy and running an operation under it, async and blocking |
 //! | [`circuit`] | the lock-free circuit breaker |
+//! | [`rate_limit`] | requests and tokens per period, paced (GCRA) |
+//! | [`bulkhead`] | at most `max` calls at once, a bounded queue for the rest |
 //! | [`timeout`] | a deadline around one call |
 //! | [`fallback`] | ordered alternatives, and which one served |
 //! | [`chaos`] | seeded fault injection for tests and demos |
@@ -21,6 +23,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod backoff;
+pub mod bulkhead;
 pub mod chaos;
 pub mod circuit;
 mod config;
@@ -29,11 +32,15 @@ pub mod fallback;
 pub mod http;
 mod human;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod splitmix;
 pub mod timeout;
+mod waitlist;
 
+pub use bulkhead::{Bulkhead, BulkheadFull};
 pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};
 pub use config::ConfigError;
+pub use rate_limit::{RateLimited, RateLimiter};
 pub use timeout::TimedOut;

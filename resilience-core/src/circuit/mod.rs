@@ -84,7 +84,7 @@
 
 mod builder;
 mod call;
-mod clock;
+pub(crate) mod clock;
 mod error;
 mod layer;
 mod permit;

@@ -143,6 +143,9 @@ pub use resilience_core::{
     fallback, pipeline, registry, retry, timeout,
 };
 
+#[doc(inline)]
+pub use resilience_core::{Bulkhead, BulkheadFull, RateLimited, RateLimiter, bulkhead, rate_limit};
+
 /// HTTP outcomes: transient or permanent, and the delay the server asked for.
 #[cfg(feature = "http")]
 #[doc(inline)]
@@ -157,9 +160,11 @@ pub use attributes::*;
 pub mod __private {
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
+    pub use resilience_core::bulkhead::Bulkhead;
     pub use resilience_core::circuit::CircuitBreaker;
     pub use resilience_core::fallback::{Agent, agent, agent_blocking};
     pub use resilience_core::pipeline::{Flow, Outcome, ResultOf, answer, pipeline};
+    pub use resilience_core::rate_limit::{NoUsage, RateLimiter};
     pub use resilience_core::retry::{NoRetryAfter, RetryPolicy};
 
     /// Unwraps a breaker built in a `static`: a bad setting that the macro could not

@@ -8,6 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::ParseStream;
 use syn::{Ident, Path, Signature};
 
+use crate::drive::Pass;
 use crate::errors::Errors;
 
 /// An attribute's description, one `static` per attribute module.
@@ -64,6 +65,16 @@ pub(crate) struct Emit<'a> {
     /// A hidden `u32` local: how many times the body has started in this call, this
     /// run included (for [`Attribute::prelude`]).
     pub(crate) runs: &'a Ident,
+}
+
+impl Emit<'_> {
+    /// `path(arguments)`: a call of `path` with the function's arguments, passed as
+    /// `pass` says (`self` too when `path` is `Self::something`). For values a layer
+    /// needs from the call's arguments, evaluated in the builder call before the
+    /// pipeline is entered (a rate limit's token estimate).
+    pub(crate) fn call_with_arguments(&self, path: &Path, pass: Pass) -> TokenStream {
+        crate::drive::call_with_arguments(path, self.sig, pass)
+    }
 }
 
 /// A parsed attribute: what it checks and what it emits.

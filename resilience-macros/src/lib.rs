@@ -52,4 +52,8 @@ attributes! {
     timeout => attrs::timeout::SPEC;
     /// Calls alternative functions when the function fails. See `resilience::fallback`.
     fallback => attrs::fallback::SPEC;
+    /// Paces the function by requests and tokens per period. See `resilience::rate_limit`.
+    rate_limit => attrs::rate_limit::SPEC;
+    /// Caps how many calls of the function run at once. See `resilience::bulkhead`.
+    bulkhead => attrs::bulkhead::SPEC;
 }

@@ -2,8 +2,10 @@
 //! layer it emits. Adding an attribute means a module here, a line in [`ALL`], and its
 //! entry point in `lib.rs`.
 
+pub(crate) mod bulkhead;
 pub(crate) mod circuit;
 pub(crate) mod fallback;
+pub(crate) mod rate_limit;
 pub(crate) mod retry;
 pub(crate) mod timeout;
 
@@ -15,6 +17,8 @@ pub(crate) static ALL: &[&Spec] = &[
     &circuit::SPEC,
     &timeout::SPEC,
     &fallback::SPEC,
+    &rate_limit::SPEC,
+    &bulkhead::SPEC,
 ];
 
 /// The attribute called `name`.

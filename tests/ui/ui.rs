@@ -16,5 +16,7 @@ fn ui() {
     t.compile_fail("circuit/*.rs");
     t.compile_fail("timeout/*.rs");
     t.compile_fail("fallback/*.rs");
+    t.compile_fail("rate_limit/*.rs");
+    t.compile_fail("bulkhead/*.rs");
     t.pass("pass/*.rs");
 }

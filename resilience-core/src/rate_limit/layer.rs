@@ -33,6 +33,45 @@ use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, The
 pub trait FromRateLimited: From<RateLimited> {}
 impl<E: From<RateLimited>> FromRateLimited for E {}
 
+/// A number of tokens, as a `cost = PATH` function returns it: any unsigned integer
+/// (`u64`, `u32`, `usize`, ...; a `usize` above `u64::MAX` counts as `u64::MAX`).
+///
+/// ```
+/// use resilience_core::rate_limit::Tokens;
+///
+/// assert_eq!("a prompt".len().tokens(), 8);
+/// assert_eq!(1_200_u32.tokens(), 1_200);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`cost` returns `{Self}`, but a call's tokens are an unsigned integer",
+    label = "this returns `{Self}`",
+    note = "make the `cost` function return `u64` (or `u32`, `usize`): the tokens the call will use"
+)]
+pub trait Tokens {
+    /// The count as a `u64`.
+    fn tokens(self) -> u64;
+}
+
+macro_rules! tokens_from {
+    ($($int:ty),*) => {$(
+        impl Tokens for $int {
+            #[inline(always)]
+            fn tokens(self) -> u64 {
+                u64::from(self)
+            }
+        }
+    )*};
+}
+
+tokens_from!(u8, u16, u32, u64);
+
+impl Tokens for usize {
+    #[inline(always)]
+    fn tokens(self) -> u64 {
+        u64::try_from(self).unwrap_or(u64::MAX)
+    }
+}
+
 /// Reads how many tokens a call really used from its result: `#[rate_limit(usage = PATH)]`
 /// with a `fn(&Result<T, E>) -> Option<u64>`.
 ///
@@ -144,14 +183,15 @@ impl<'a, T, E, U: Usage<T, E>> Layer<T, E> for RateLimitLayer<'a, E, U> {
 
 impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     /// Adds a rate-limit layer: everything added after it is one call of `limiter`,
-    /// estimated at `tokens` tokens and reconciled with `usage` (see [`RateLimitLayer`]).
+    /// estimated at `tokens` tokens (any unsigned integer, see [`Tokens`]) and
+    /// reconciled with `usage` (see [`RateLimitLayer`]).
     ///
     /// ```
     /// # use resilience_core::{pipeline::pipeline, rate_limit::{NoUsage, RateLimited, RateLimiter}};
     /// # #[derive(Debug)] struct E; impl From<RateLimited> for E { fn from(_: RateLimited) -> Self { E } }
     /// let limiter = RateLimiter::builder().tokens(10_000).build().unwrap();
     /// let used = |r: &Result<u64, E>| r.as_ref().ok().copied();
-    /// let mut p = pipeline::<Result<u64, E>>().rate_limit(&limiter, 800, used).build();
+    /// let mut p = pipeline::<Result<u64, E>>().rate_limit(&limiter, 800_u64, used).build();
     /// assert_eq!(p.run_blocking(|_| Ok(120)).unwrap(), 120);
     /// assert_eq!(limiter.left().tokens, Some(9_880));
     /// ```
@@ -159,13 +199,13 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn rate_limit<U: Usage<T, E>>(
         self,
         limiter: &RateLimiter,
-        tokens: u64,
+        tokens: impl Tokens,
         usage: U,
     ) -> Builder<T, E, Then<L, RateLimitLayer<'_, E, U>>>
     where
         E: FromRateLimited,
     {
-        self.layer(RateLimitLayer::new(limiter, tokens, usage))
+        self.layer(RateLimitLayer::new(limiter, tokens.tokens(), usage))
     }
 }
 

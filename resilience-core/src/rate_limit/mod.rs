@@ -102,7 +102,7 @@ use std::time::Duration;
 
 pub use builder::RateLimiterBuilder;
 pub use error::{Limit, RateLimited};
-pub use layer::{FromRateLimited, NoUsage, RateLimitLayer, RateLimitStack, Usage};
+pub use layer::{FromRateLimited, NoUsage, RateLimitLayer, RateLimitStack, Tokens, Usage};
 pub use report::{Left, ServerReport, Window};
 pub use waiting::Acquire;
 

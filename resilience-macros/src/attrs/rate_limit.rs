@@ -160,7 +160,7 @@ impl Attribute for RateLimit {
         let cost = match self.cost.get() {
             // Located at the path: a cost function of the wrong shape is reported there.
             Some(path) => generated_at(emit.call_with_arguments(path, Pass::Shared), path.span()),
-            None => quote!(0),
+            None => quote!(0_u64),
         };
         let usage = match self.usage.get() {
             Some(usage) => quote!(#usage),

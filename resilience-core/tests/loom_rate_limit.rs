@@ -46,6 +46,30 @@ fn two_calls_that_do_not_fit_together_admit_exactly_one() {
     });
 }
 
+/// Three calls of 400 tokens, two requests' worth of burst: exactly two get in, and the
+/// third's refusal (for either limit) leaves both buckets as the two left them.
+#[test]
+fn three_callers_two_fit() {
+    check("three_callers_two_fit", ONE, |_| {
+        let l = limiter(RateLimiter::builder().requests(2).tokens(1_000));
+        let take = move || l.try_acquire(400).is_ok();
+        let threads: Vec<_> = (0..3).map(|_| loom::thread::spawn(take)).collect();
+        let admitted = threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|admitted| *admitted)
+            .count();
+        assert_eq!(admitted, 2);
+        assert_eq!(
+            l.left(),
+            Left {
+                requests: Some(0),
+                tokens: Some(200)
+            }
+        );
+    });
+}
+
 /// Requests and tokens: the call refused for its tokens gives its request back.
 #[test]
 fn a_call_refused_for_its_tokens_gives_its_request_back() {

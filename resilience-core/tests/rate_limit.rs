@@ -287,6 +287,34 @@ async fn requests_and_tokens_both_have_to_fit() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_front_of_the_queue_takes_a_request_then_finds_too_few_tokens_and_waits_on() {
+    // 100 tokens a second, all spent. The waiting call gets its request each time it
+    // looks, and gives it back (with the queue's lock held) until its tokens are there.
+    let limiter = build(RateLimiter::builder().requests(10).tokens(100).per(SECOND));
+    limiter.try_acquire(100).unwrap();
+    let start = Instant::now();
+    let local = tokio::task::LocalSet::new();
+    let waiter = local.spawn_local(async move {
+        limiter.acquire(50).await.unwrap();
+        start.elapsed()
+    });
+    local
+        .run_until(async {
+            sleep(Duration::from_millis(200)).await;
+            // A refund wakes it early: it takes its request, finds 30 tokens, gives the
+            // request back and goes on waiting.
+            limiter.reconcile(100, 90);
+        })
+        .await;
+    assert_eq!(
+        local.run_until(waiter).await.unwrap(),
+        Duration::from_millis(400)
+    );
+    // One request taken at 0s (back by 0.1s), one at 0.4s.
+    assert_eq!(limiter.left().requests, Some(9));
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_server_report_slows_the_limiter_down_never_up() {
     let limiter = build(RateLimiter::builder().requests(100).tokens(10_000));
     limiter.follow(&ServerReport {

@@ -30,8 +30,10 @@
 //! # Cost
 //!
 //! A call that finds a free permit and nobody waiting takes it with one compare-and-swap
-//! and frees it with one atomic add: no lock, no allocation. The queue's lock is taken only
-//! by calls that wait and by releases while someone waits. Refusals and admissions after
+//! and frees it with one atomic add: no lock, no allocation. The free permits and the
+//! count of waiting calls share one atomic word, so a newcomer never takes a permit a
+//! waiting call was woken for, and a release always learns whether to wake someone. The
+//! queue's lock is taken only by calls that wait and by releases while someone waits. Refusals and admissions after
 //! a wait emit `debug` events with target `resilience`.
 
 mod builder;
@@ -39,6 +41,7 @@ mod error;
 mod layer;
 mod permit;
 mod protection;
+mod state;
 mod waiting;
 
 use core::fmt;
@@ -52,10 +55,7 @@ pub use layer::{BulkheadLayer, BulkheadStack, FromBulkheadFull};
 pub use permit::Permit;
 pub use waiting::Acquire;
 
-#[cfg(loom)]
-use loom::sync::atomic::{AtomicU32, Ordering::SeqCst};
-#[cfg(not(loom))]
-use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use state::Permits;
 
 use crate::waitlist::Waitlist;
 
@@ -79,8 +79,9 @@ use crate::waitlist::Waitlist;
 /// ```
 pub struct Bulkhead {
     config: Settings,
-    /// Permits free now.
-    available: AtomicU32,
+    /// Permits free and calls waiting, in one word.
+    permits: Permits,
+    /// The waiting calls, in arrival order.
     waitlist: Waitlist,
     /// Calls admitted after waiting.
     waited: AtomicU64,
@@ -137,7 +138,7 @@ impl Bulkhead {
     #[cfg(not(loom))]
     pub const fn new(config: Settings) -> Self {
         Bulkhead {
-            available: AtomicU32::new(config.max),
+            permits: Permits::new(config.max),
             config,
             waitlist: Waitlist::new(),
             waited: AtomicU64::new(0),
@@ -150,7 +151,7 @@ impl Bulkhead {
     #[cfg(loom)]
     pub fn new(config: Settings) -> Self {
         Bulkhead {
-            available: AtomicU32::new(config.max),
+            permits: Permits::new(config.max),
             config,
             waitlist: Waitlist::new(),
             waited: AtomicU64::new(0),
@@ -213,7 +214,7 @@ impl Bulkhead {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn in_use(&self) -> u32 {
-        self.config.max - self.available.load(SeqCst)
+        self.config.max - self.permits.free()
     }
 
     /// How many calls wait for a permit now.
@@ -224,7 +225,7 @@ impl Bulkhead {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub fn queued(&self) -> usize {
-        self.waitlist.len()
+        self.permits.waiting() as usize
     }
 
     /// The counters since the bulkhead was created (see [`Stats`]).
@@ -262,36 +263,16 @@ impl Bulkhead {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, BulkheadFull> {
-        if self.waitlist.looks_empty() && self.take() {
+        if self.permits.try_take() {
             return Ok(Permit::new(self));
         }
         Err(self.full(Duration::ZERO))
     }
 
-    /// Takes a free permit, if any.
-    #[inline(always)]
-    fn take(&self) -> bool {
-        let mut available = self.available.load(SeqCst);
-        loop {
-            if available == 0 {
-                return false;
-            }
-            match self
-                .available
-                .compare_exchange_weak(available, available - 1, SeqCst, SeqCst)
-            {
-                Ok(_) => return true,
-                Err(actual) => available = actual,
-            }
-        }
-    }
-
     /// Frees a permit and wakes the call at the front of the queue, if any.
     #[inline]
     fn release(&self) {
-        self.available.fetch_add(1, SeqCst);
-        // `SeqCst` after the `SeqCst` add: see `waitlist` for why no wake-up is lost.
-        if self.waitlist.len() != 0 {
+        if self.permits.give_back() {
             self.wake_front();
         }
     }

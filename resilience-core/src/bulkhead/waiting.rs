@@ -7,6 +7,7 @@ use core::task::{Context, Poll, Waker};
 
 use tokio::time::Instant;
 
+use super::state::Queueing;
 use super::{Bulkhead, BulkheadFull, Permit};
 use crate::waitlist::{self, Locked, Progress, Ticket, Timer};
 
@@ -25,7 +26,7 @@ impl Bulkhead {
     /// room, else a refusal.
     #[inline]
     pub(crate) fn admit(&self) -> Admission<'_> {
-        if self.waitlist.looks_empty() && self.take() {
+        if self.permits.try_take() {
             return Admission::Now(Permit::new(self));
         }
         self.queue_up()
@@ -35,14 +36,14 @@ impl Bulkhead {
     #[inline(never)]
     fn queue_up(&self) -> Admission<'_> {
         let locked = self.waitlist.lock();
-        if locked.count() == 0 && self.take() {
-            return Admission::Now(Permit::new(self));
+        match self.permits.take_or_wait(self.config.queue) {
+            Queueing::Taken => Admission::Now(Permit::new(self)),
+            Queueing::Waiting => Admission::Queued(Waiting::queued(self, locked)),
+            Queueing::Full => {
+                drop(locked);
+                Admission::Refused(self.full(core::time::Duration::ZERO))
+            }
         }
-        if locked.count() >= self.config.queue as usize {
-            drop(locked);
-            return Admission::Refused(self.full(core::time::Duration::ZERO));
-        }
-        Admission::Queued(Waiting::queued(self, locked))
     }
 
     /// Takes a permit, waiting in the queue for one when every permit is held (when the
@@ -156,8 +157,9 @@ impl<'a> Place<'a> {
             answered();
         };
         let mut locked = bulkhead.waitlist.lock();
-        // Registered first, read after: a release in between wakes this call.
-        if locked.register(ticket.id(), waker) && bulkhead.take() {
+        // Registered and tried under the lock a release wakes the front under: a release
+        // either finds this waker or frees its permit before this try.
+        if locked.register(ticket.id(), waker) && bulkhead.permits.take_waiting() {
             self.leave(&mut locked);
             drop(locked);
             let waited = self.since.elapsed();
@@ -175,7 +177,7 @@ impl<'a> Place<'a> {
         if let Some(deadline) = self.deadline {
             let now = Instant::now();
             if now >= deadline {
-                self.leave(&mut locked);
+                self.give_up(&mut locked);
                 drop(locked);
                 return Progress::Done(Err(bulkhead.full(now - self.since)));
             }
@@ -183,9 +185,30 @@ impl<'a> Place<'a> {
         Progress::Until(self.deadline)
     }
 
+    /// Leaves the queue holding a permit (`take_waiting` counted it out).
     fn leave(&mut self, locked: &mut Locked<'_>) {
         if let Some(ticket) = self.ticket.take() {
             ticket.leave(locked);
+        }
+    }
+
+    /// Leaves the queue without a permit.
+    fn give_up(&mut self, locked: &mut Locked<'_>) {
+        if let Some(ticket) = self.ticket.take() {
+            self.bulkhead.permits.stop_waiting();
+            ticket.leave(locked);
+        }
+    }
+}
+
+impl Drop for Place<'_> {
+    /// Dropped while queued (a cancelled call): leaves the queue, and the call behind it
+    /// moves up.
+    fn drop(&mut self) {
+        if self.ticket.is_some() {
+            let bulkhead = self.bulkhead;
+            let mut locked = bulkhead.waitlist.lock();
+            self.give_up(&mut locked);
         }
     }
 }

@@ -88,13 +88,14 @@ impl RateLimiter {
         }
     }
 
-    /// Gives back the request taken by a call whose tokens did not fit.
+    /// Gives back the request taken by a call whose tokens did not fit. Nobody is woken:
+    /// the request was out for an instant, and a waiting call that looked then wakes at
+    /// its own time (this runs with the wait list's lock held, when the front tries).
     #[cold]
     #[inline(never)]
     fn undo_request(&self, now: u64) {
         if let Some(rate) = &self.config.requests {
             self.requests.give_back(rate.span(1), now);
-            self.waitlist.wake_front();
         }
     }
 

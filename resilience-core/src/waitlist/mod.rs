@@ -17,12 +17,12 @@
 //!
 //! Each entry keeps the [`Waker`] of its last poll. The front is woken when it becomes
 //! the front, and when capacity comes back (a bulkhead permit released, a rate limiter's
-//! refund); the others sleep until their turn or their own deadline. Capacity is given
-//! back with a `SeqCst` update followed by a `SeqCst` read of [`Waitlist::len`]; a waiter
-//! queues (a `SeqCst` increment under the lock, with its waker) and then reads the
-//! capacity with `SeqCst`. In the single total order of those operations either the
-//! giver sees the waiter and wakes it, or the waiter sees the capacity: no wake-up is
-//! lost (`tests/loom_bulkhead.rs` checks it).
+//! refund); the others sleep until their turn or their own deadline. The front registers
+//! its waker and looks for capacity under the list's lock, and whoever gives capacity
+//! back wakes the front under the same lock, after giving it: either the giver finds the
+//! waker, or the front looks after the giver and sees the capacity. No wake-up is lost,
+//! whatever the memory orderings (`tests/loom_bulkhead.rs` checks it for the bulkhead,
+//! which avoids the lock on a release when nobody waits: see `bulkhead/state.rs`).
 
 mod wait;
 
@@ -86,10 +86,10 @@ impl Waitlist {
         }
     }
 
-    /// How many calls wait. `SeqCst`: see the module docs.
+    /// How many calls wait.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.len.load(Ordering::SeqCst)
+        self.len.load(Ordering::Relaxed)
     }
 
     /// Whether nobody waits, as seen without the lock: an admission path that sees an
@@ -111,11 +111,12 @@ impl Waitlist {
         Locked { list: self, queue }
     }
 
-    /// Wakes the call at the front, if any: capacity came back.
+    /// Wakes the call at the front, if any: capacity came back. Takes the lock, so the
+    /// front either has its waker registered already, or registers it after this and
+    /// then sees the capacity (it looks under the same lock). Never call it with the
+    /// lock held.
     pub(crate) fn wake_front(&self) {
-        if self.len() != 0 {
-            self.lock().wake_front();
-        }
+        self.lock().wake_front();
     }
 }
 
@@ -153,7 +154,7 @@ impl<'a> Locked<'a> {
             cost,
             waker: waker.cloned(),
         });
-        self.list.len.fetch_add(1, Ordering::SeqCst);
+        self.list.len.fetch_add(1, Ordering::Relaxed);
         Ticket {
             list: self.list,
             id,
@@ -187,7 +188,7 @@ impl<'a> Locked<'a> {
             return;
         };
         self.queue.entries.remove(at);
-        self.list.len.fetch_sub(1, Ordering::SeqCst);
+        self.list.len.fetch_sub(1, Ordering::Relaxed);
         if at == 0 {
             self.wake_front();
         }

@@ -1,5 +1,7 @@
 //! The bulkhead on tokio's paused clock: exact instants, exact counts.
 
+mod support;
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
@@ -215,4 +217,33 @@ fn a_blocking_caller_is_handed_the_permit_another_thread_frees() {
         waiter.join().unwrap().unwrap();
     });
     assert_eq!((bulkhead.in_use(), bulkhead.stats().waited), (0, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn admissions_after_a_wait_and_refusals_are_events() {
+    let bulkhead = build(
+        Bulkhead::builder()
+            .name("events")
+            .max(1)
+            .queue(1)
+            .max_wait(SECOND),
+    );
+    let ((), events) = support::events::capture_async(async {
+        let held = bulkhead.try_acquire().unwrap();
+        let mut queued = pin!(bulkhead.acquire());
+        assert!(poll_once(queued.as_mut()).is_pending());
+        sleep(Duration::from_millis(300)).await;
+        assert!(bulkhead.try_acquire().is_err()); // the queue is in the way
+        drop(held);
+        drop(queued.await.unwrap());
+    })
+    .await;
+    let rendered: Vec<String> = events.iter().map(|e| e.render()).collect();
+    assert_eq!(
+        rendered,
+        [
+            "DEBUG resilience: bulkhead rejected a call max=1 name=events waited=0ns",
+            "DEBUG resilience: bulkhead admitted a call after waiting name=events waited=300ms",
+        ]
+    );
 }

@@ -395,3 +395,39 @@ async fn limiters_with_one_name_share_one_quota_in_the_registry() {
     let found = resilience_core::registry::rate_limiter("tests::shared").unwrap();
     assert_eq!(found.left().requests, Some(0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn waits_refusals_reconciliations_and_reports_are_events() {
+    let limiter = build(
+        RateLimiter::builder()
+            .name("events")
+            .tokens(6_000)
+            .token_burst(100)
+            .max_wait(Duration::from_millis(800)),
+    );
+    let ((), events) = support::events::capture_async(async {
+        limiter.acquire(100).await.unwrap();
+        limiter.acquire(50).await.unwrap(); // waits 500ms
+        let _ = limiter.acquire(100).await; // would wait 1s: refused
+        limiter.reconcile(100, 40);
+        limiter.follow(&ServerReport {
+            requests: None,
+            tokens: Some(Window {
+                limit: None,
+                remaining: 10,
+                reset: None,
+            }),
+        });
+    })
+    .await;
+    let rendered: Vec<String> = events.iter().map(|e| e.render()).collect();
+    assert_eq!(
+        rendered,
+        [
+            "DEBUG resilience: rate limiter admitted a call after waiting name=events waited=500ms",
+            "DEBUG resilience: rate limiter rejected a call limit=tokens name=events retry_in=1s",
+            "DEBUG resilience: rate limiter reconciled a call's usage estimated=100 name=events used=40",
+            "DEBUG resilience: rate limiter followed the server's report name=events tokens=10",
+        ]
+    );
+}

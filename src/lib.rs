@@ -133,7 +133,8 @@
 //! # Without the macros
 //!
 //! Every pattern is usable on its own from [`retry`](mod@retry), [`circuit`](mod@circuit),
-//! [`timeout`](mod@timeout), [`fallback`](mod@fallback), [`backoff`] and [`chaos`];
+//! [`timeout`](mod@timeout), [`fallback`](mod@fallback), [`rate_limit`](mod@rate_limit),
+//! [`bulkhead`](mod@bulkhead), [`backoff`] and [`chaos`];
 //! depend on `resilience-core` alone if you want the runtime without proc macros.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 

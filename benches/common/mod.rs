@@ -250,6 +250,23 @@ pub fn governor() -> Governor {
     governor::RateLimiter::direct(governor::Quota::per_second(quota))
 }
 
+/// governor on `std::time::Instant`, the clock ours reads in a release build (through
+/// tokio's): the same clock cost on both sides, so the difference is the algorithm's.
+pub type GovernorStd = governor::RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    governor::clock::MonotonicClock,
+    governor::middleware::NoOpMiddleware<std::time::Instant>,
+>;
+
+pub fn governor_std() -> GovernorStd {
+    let quota = std::num::NonZeroU32::new(1_000_000_000).expect("not zero");
+    governor::RateLimiter::direct_with_clock(
+        governor::Quota::per_second(quota),
+        governor::clock::MonotonicClock,
+    )
+}
+
 /// What a user writes with governor around the call.
 pub async fn governor_call(limiter: &Governor, x: u64) -> Result<u64, Error> {
     if limiter.check().is_err() {
@@ -453,6 +470,17 @@ const CASES: &[Case] = &[
             }
         },
         bytes: || size_of::<Governor>(),
+    },
+    Case {
+        group: "rate_limit_check",
+        name: "governor-std-clock",
+        run: |n| {
+            let limiter = governor_std();
+            for _ in 0..n {
+                black_box(limiter.check().is_ok());
+            }
+        },
+        bytes: || size_of::<GovernorStd>(),
     },
     // #[bulkhead], never full.
     Case {

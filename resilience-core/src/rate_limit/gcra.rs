@@ -14,21 +14,35 @@
 //! same arithmetic elsewhere.
 
 /// One limit: `amount` units per `period` nanoseconds, at most `burst` of them at once.
+///
+/// The spans of one unit and of the burst are worked out once here, so an admission of
+/// one unit (a request) divides nothing; so are the spans of any count of units when the
+/// period divides evenly (60 requests a minute: exactly a second each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Rate {
     amount: u64,
     period: u64,
     burst: u64,
+    /// `span(1)`.
+    unit: u64,
+    /// `span(burst)`.
+    capacity: u64,
+    /// `period` is a whole multiple of `amount`: `span(n) = n * unit`.
+    even: bool,
 }
 
 impl Rate {
     /// `amount` units per `period` ns, `burst` at once; all three at least 1 and
     /// `burst <= amount` (checked by the builder).
     pub(crate) const fn new(amount: u64, period: u64, burst: u64) -> Self {
+        let even = period % amount == 0;
         Rate {
             amount,
             period,
             burst,
+            unit: divide(1, period, amount),
+            capacity: divide(burst, period, amount),
+            even,
         }
     }
 
@@ -46,18 +60,19 @@ impl Rate {
     /// takes less than its share), saturating.
     #[inline]
     pub(crate) const fn span(&self, units: u64) -> u64 {
-        let nanos = (units as u128 * self.period as u128).div_ceil(self.amount as u128);
-        if nanos > u64::MAX as u128 {
-            u64::MAX
+        if units == 1 {
+            self.unit
+        } else if self.even {
+            units.saturating_mul(self.unit)
         } else {
-            nanos as u64
+            divide(units, self.period, self.amount)
         }
     }
 
     /// How far the TAT may run ahead of now: `span(burst)`.
     #[inline]
     pub(crate) const fn capacity(&self) -> u64 {
-        self.span(self.burst)
+        self.capacity
     }
 
     /// The first instant at or after `now` at which `units` fit.
@@ -86,6 +101,16 @@ impl Rate {
         } else {
             units as u64
         }
+    }
+}
+
+/// `units * period / amount`, rounded up, saturating.
+const fn divide(units: u64, period: u64, amount: u64) -> u64 {
+    let nanos = (units as u128 * period as u128).div_ceil(amount as u128);
+    if nanos > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        nanos as u64
     }
 }
 
@@ -137,6 +162,25 @@ mod tests {
         let tat = rate.take(rate.take(0, now, 1), now, 1);
         assert_eq!(rate.ready_at(tat, now, 1), now + SECOND);
         assert_eq!(rate.left(0, now), 2);
+    }
+
+    #[test]
+    fn spans_are_the_same_worked_out_once_or_each_time() {
+        for (amount, period, burst) in [
+            (60, 60 * SECOND, 60),
+            (90_000, 60 * SECOND, 1_000),
+            (7, 10, 3),
+        ] {
+            let rate = Rate::new(amount, period, burst);
+            for units in [0, 1, 2, 3, 59, 1_000, u64::MAX / 2, u64::MAX] {
+                assert_eq!(
+                    rate.span(units),
+                    divide(units, period, amount),
+                    "{amount}/{period}: {units}"
+                );
+            }
+            assert_eq!(rate.capacity(), divide(burst, period, amount));
+        }
     }
 
     #[test]

@@ -153,6 +153,7 @@ impl RateLimiter {
     /// assert!(refused.retry_in() > Duration::from_millis(199)); // 200 tokens are missing
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
+    #[inline]
     pub fn try_acquire(&self, tokens: u64) -> Result<(), RateLimited> {
         if let Some(refused) = self.never(tokens) {
             return Err(refused);
@@ -161,6 +162,14 @@ impl RateLimiter {
         if self.waitlist.looks_empty() && self.take(now, tokens).is_ok() {
             return Ok(());
         }
+        self.try_acquire_slow(tokens, now)
+    }
+
+    /// [`try_acquire`](Self::try_acquire) when the fast path found no room or a queue:
+    /// look again under the queue's lock, else predict the wait behind the queue.
+    #[cold]
+    #[inline(never)]
+    fn try_acquire_slow(&self, tokens: u64, now: u64) -> Result<(), RateLimited> {
         let locked = self.waitlist.lock();
         if locked.count() == 0 && self.take(now, tokens).is_ok() {
             return Ok(());

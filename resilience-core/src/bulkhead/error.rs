@@ -86,7 +86,7 @@ impl fmt::Display for BulkheadFull {
             self.name, self.max
         )?;
         if !self.waited.is_zero() {
-            write!(f, " after waiting {:?}", self.waited)?;
+            write!(f, " after waiting {}", crate::human::duration(self.waited))?;
         }
         Ok(())
     }

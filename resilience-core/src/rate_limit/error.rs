@@ -148,8 +148,10 @@ impl fmt::Display for RateLimited {
             ),
             None => write!(
                 f,
-                "rate limiter `{}` is out of {}; retry in {:?}",
-                self.name, self.limit, self.retry_in
+                "rate limiter `{}` is out of {}; retry in {}",
+                self.name,
+                self.limit,
+                crate::human::duration(self.retry_in)
             ),
         }
     }

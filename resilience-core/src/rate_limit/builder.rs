@@ -141,10 +141,12 @@ impl RateLimiterBuilder {
     /// ```
     /// # use std::time::Duration;
     /// # use resilience_core::rate_limit::RateLimiter;
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
     /// let limiter = RateLimiter::builder().requests(60).request_burst(1).build()?;
     /// assert!(limiter.try_acquire(0).is_ok());
     /// assert_eq!(limiter.try_acquire(0).unwrap_err().retry_in(), Duration::from_secs(1));
     /// # Ok::<(), resilience_core::ConfigError>(())
+    /// # }).unwrap();
     /// ```
     pub const fn request_burst(mut self, burst: u64) -> Self {
         self.request_burst = Some(burst);

@@ -125,10 +125,12 @@ use crate::waitlist::Waitlist;
 ///     RateLimiter::builder().name("search").requests(2).settings(),
 /// ));
 ///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
 /// assert!(SEARCH.try_acquire(0).is_ok());
 /// assert!(SEARCH.try_acquire(0).is_ok());
 /// let refused = SEARCH.try_acquire(0).unwrap_err();
-/// assert_eq!(refused.retry_in(), std::time::Duration::from_secs(30));
+/// assert_eq!(refused.retry_in(), std::time::Duration::from_secs(30)); // on a paused clock
+/// # });
 /// ```
 pub struct RateLimiter {
     config: Settings,

@@ -22,10 +22,14 @@ fn embed(text: &str) -> Result<Vec<f32>, ApiError> {
         __flow = __resilience.wait_blocking();
     }
     if let ::resilience::__private::Flow::Done(__result) = __flow {
-        return __result;
+        return ::resilience::__private::answer::<Result<Vec<f32>, ApiError>>(__result);
     }
     let __outcome = ::resilience::__private::Outcome::from(
-        (|| -> Result<Vec<f32>, ApiError> { client().embed(text) })(),
+        (|| -> ::resilience::__private::ResultOf<Result<Vec<f32>, ApiError>> {
+            client().embed(text)
+        })(),
     );
-    __resilience.finish(__outcome)
+    ::resilience::__private::answer::<
+        Result<Vec<f32>, ApiError>,
+    >(__resilience.finish(__outcome))
 }

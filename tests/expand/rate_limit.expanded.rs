@@ -27,19 +27,21 @@ async fn complete(prompt: &str, max_tokens: u32) -> Result<Reply, ApiError> {
         __flow = __resilience.wait().await;
     }
     if let ::resilience::__private::Flow::Done(__result) = __flow {
-        return __result;
+        return ::resilience::__private::answer::<Result<Reply, ApiError>>(__result);
     }
     let __outcome = __resilience
         .guard(async {
             if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                Result<Reply, ApiError>,
+                ::resilience::__private::ResultOf<Result<Reply, ApiError>>,
             > {
                 return __ret;
             }
             client().send(prompt, max_tokens).await
         })
         .await;
-    __resilience.finish(__outcome)
+    ::resilience::__private::answer::<
+        Result<Reply, ApiError>,
+    >(__resilience.finish(__outcome))
 }
 async fn chat(&self, messages: Vec<Message>) -> Result<Reply, ApiError> {
     let mut __resilience = ::resilience::__private::pipeline::<Result<Reply, ApiError>>()
@@ -77,7 +79,11 @@ async fn chat(&self, messages: Vec<Message>) -> Result<Reply, ApiError> {
     loop {
         match { __flow } {
             ::resilience::__private::Flow::Call(_) => {}
-            ::resilience::__private::Flow::Done(__result) => break __result,
+            ::resilience::__private::Flow::Done(__result) => {
+                break ::resilience::__private::answer::<
+                    Result<Reply, ApiError>,
+                >(__result);
+            }
             ::resilience::__private::Flow::Wait => {
                 __flow = __resilience.wait().await;
                 continue;
@@ -86,7 +92,7 @@ async fn chat(&self, messages: Vec<Message>) -> Result<Reply, ApiError> {
         let __outcome = __resilience
             .guard(async {
                 if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
-                    Result<Reply, ApiError>,
+                    ::resilience::__private::ResultOf<Result<Reply, ApiError>>,
                 > {
                     return __ret;
                 }

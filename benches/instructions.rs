@@ -226,12 +226,16 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
     println!();
     println!("| goal | ours | best peer | ours / peer | limit | met? |");
     println!("|---|--:|--:|--:|--:|---|");
-    let goals: [(&str, &str, f64); 5] = [
+    let goals: [(&str, &str, f64); 9] = [
         ("retry", "instructions, first-try success", 1.0),
         ("circuit_closed", "instructions, closed (10% failures)", 1.0),
         ("circuit_open", "instructions, open (rejection)", 1.0),
         ("timeout", "instructions, ready future", 0.25),
         ("stack", "instructions, circuit+retry+timeout", 0.2),
+        ("rate_limit", "instructions, admitted call", 1.0),
+        ("rate_limit_check", "instructions, admission check", 1.0),
+        ("bulkhead", "instructions, call holding a permit", 1.0),
+        ("bulkhead_acquire", "instructions, acquire + release", 1.0),
     ];
     for (group, what, limit) in goals {
         let ours = rows
@@ -271,6 +275,24 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
             fmt(Some(extra), 1),
             if extra <= 15.0 { "yes" } else { "**no**" }
         );
+    }
+    for group in [
+        "rate_limit",
+        "rate_limit_check",
+        "bulkhead",
+        "bulkhead_acquire",
+    ] {
+        if let Some(row) = rows.get(&format!("{group}/ours")) {
+            println!(
+                "| {group}: allocations/call | {} | | | 0 | {} |",
+                row.allocations,
+                if row.allocations == 0.0 {
+                    "yes"
+                } else {
+                    "**no**"
+                }
+            );
+        }
     }
     let ours = median(&medians, "two_threads", "ours");
     let (peer, best) = SHARED

@@ -251,3 +251,118 @@ pub use resilience_macros::fallback;
 /// ```
 #[doc(inline)]
 pub use resilience_macros::hedge;
+
+/// Paces the function by requests and tokens per period, as LLM providers meter an API
+/// key: `#[rate_limit(requests = 500, tokens = 200_000, per = 1m, cost = estimate, usage = used)]`.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `requests = N` | calls per period | no request limit |
+/// | `tokens = N` | tokens per period: each call takes its `cost` before it runs, corrected by its `usage` after | no token limit |
+/// | `per = DUR` | the period | `1m` |
+/// | `burst = N` | most requests let through at once after a quiet spell (most tokens, for a limiter with `tokens` only) | a whole period's allowance |
+/// | `cost = PATH` | a function called with the function's arguments, each by shared reference (`&T` for an owned `T`), that returns the tokens the call will use as a `u64`: taken before the call | `0` |
+/// | `usage = PATH` | `fn(&Result<T, E>) -> Option<u64>`: the tokens the call really used; the difference with `cost` is given back or charged | the estimate stands |
+/// | `max_wait = DUR` | the longest a call waits for capacity; one that would wait longer is refused at once | `per` |
+/// | `name = "..."` | the limiter's name in events, errors and [`registry`](crate::registry); functions giving the same name share one limiter (one quota) | the function's module path and name |
+/// | `limiter = EXPR` | use an existing `&RateLimiter` (shared, or per instance: `&self.limiter`); excludes the keys that configure one | one limiter per function, in a `static` |
+/// | `crate = PATH` | where the runtime lives | `::resilience` |
+///
+/// At least one of `requests` and `tokens`; `tokens` needs `cost` or `usage` (or both).
+/// Each limit is a token bucket (GCRA): `requests = 60, per = 1m` lets 60 calls through
+/// at once after a quiet minute, then one a second. A call that finds no room waits for
+/// it, in arrival order, so a call with a large estimate is never starved by small ones
+/// behind it. One that would wait longer than `max_wait`, or asks for more tokens than
+/// the bucket holds at once, is refused without running: the function returns
+/// `Err(E::from(RateLimited { .. }))`, so `E: From<RateLimited>`, and a `#[retry]` above
+/// waits [`RateLimited::retry_in`](crate::RateLimited::retry_in) out (a call that can
+/// never fit gives up at once). A waiting call that is dropped gives its place back.
+/// Below `#[retry]` every attempt is one call of the limiter; above it, the whole
+/// sequence is. Works on `async fn` and on blocking `fn` (which waits on its thread).
+/// To follow what the server reports about the key (`x-ratelimit-*` headers), look the
+/// limiter up by name and hand it [`http::rate_limit_report`](crate::http::rate_limit_report).
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{rate_limit, RateLimited};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Limited(RateLimited) }
+/// impl From<RateLimited> for ApiError { fn from(e: RateLimited) -> Self { ApiError::Limited(e) } }
+///
+/// struct Reply { text: String, tokens: u64 }
+///
+/// /// Prompt tokens (about 4 characters each) plus the longest answer we accept.
+/// fn estimate(prompt: &str) -> u64 { prompt.len() as u64 / 4 + 500 }
+/// fn used(result: &Result<Reply, ApiError>) -> Option<u64> {
+///     result.as_ref().ok().map(|reply| reply.tokens)
+/// }
+///
+/// #[rate_limit(tokens = 6_000, per = 1m, cost = estimate, usage = used)]
+/// async fn complete(prompt: &str) -> Result<Reply, ApiError> {
+///     Ok(Reply { text: format!("answer to {prompt}"), tokens: 1_500 })
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// // Each call takes 500 tokens (with this prompt), then gives back what it did not
+/// // use... here it used more, 1 500: four calls spend the 6 000 of the minute,
+/// complete("hi").await.unwrap();
+/// complete("hi").await.unwrap();
+/// complete("hi").await.unwrap();
+/// complete("hi").await.unwrap();
+/// assert_eq!(start.elapsed(), Duration::ZERO);
+/// // and the fifth waits until 500 tokens are back: 5s at 100 tokens a second.
+/// complete("hi").await.unwrap();
+/// assert_eq!(start.elapsed(), Duration::from_secs(5));
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::rate_limit;
+
+/// Caps how many calls of the function run at once: `#[bulkhead(max = 10, queue = 100)]`.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `max = N` | most calls at once | `10` |
+/// | `queue = N` | most calls waiting for a permit; more are refused at once | `0` |
+/// | `max_wait = DUR` | the longest a call waits in the queue (needs `queue`) | no bound |
+/// | `name = "..."` | the bulkhead's name in events, errors and [`registry`](crate::registry); functions giving the same name share one bulkhead | the function's module path and name |
+/// | `bulkhead = EXPR` | use an existing `&Bulkhead`; excludes the keys above | one bulkhead per function, in a `static` |
+/// | `crate = PATH` | where the runtime lives | `::resilience` |
+///
+/// A call holds a permit while everything below the attribute runs, and gives it back
+/// when it ends, when its future is dropped and when it panics. When every permit is
+/// held, a call waits in the queue, served in arrival order; when the queue is full, or
+/// its wait reaches `max_wait`, it is refused without running: the function returns
+/// `Err(E::from(BulkheadFull { .. }))`, so `E: From<BulkheadFull>`. A refusal carries
+/// no delay (nobody knows when a permit will be free): a `#[retry]` above uses its own
+/// backoff. Works on `async fn` and on blocking `fn`.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{bulkhead, BulkheadFull};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Full(BulkheadFull) }
+/// impl From<BulkheadFull> for ApiError { fn from(e: BulkheadFull) -> Self { ApiError::Full(e) } }
+///
+/// #[bulkhead(max = 2, queue = 1)]
+/// async fn embed(text: &str) -> Result<usize, ApiError> {
+///     tokio::time::sleep(Duration::from_secs(1)).await;
+///     Ok(text.len())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// let (a, b, c, d) = tokio::join!(embed("a"), embed("b"), embed("c"), embed("d"));
+/// // Two run at once, the third waits its turn, the fourth finds the queue full.
+/// assert!(a.is_ok() && b.is_ok() && c.is_ok());
+/// assert!(matches!(d, Err(ApiError::Full(_))));
+/// assert_eq!(start.elapsed(), Duration::from_secs(2));
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::bulkhead;

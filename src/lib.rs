@@ -135,7 +135,8 @@
 //!
 //! Every pattern is usable on its own from [`retry`](mod@retry) (and its
 //! [`RetryBudget`]), [`circuit`](mod@circuit), [`timeout`](mod@timeout),
-//! [`fallback`](mod@fallback), [`hedge`](mod@hedge), [`backoff`] and [`chaos`];
+//! [`fallback`](mod@fallback), [`hedge`](mod@hedge), [`rate_limit`](mod@rate_limit),
+//! [`bulkhead`](mod@bulkhead), [`backoff`] and [`chaos`];
 //! depend on `resilience-core` alone if you want the runtime without proc macros.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
@@ -144,6 +145,9 @@ pub use resilience_core::{
     CircuitBreaker, CircuitOpen, ConfigError, RetryBudget, State, Stats, TimedOut, backoff, chaos,
     circuit, fallback, hedge, pipeline, registry, retry, timeout,
 };
+
+#[doc(inline)]
+pub use resilience_core::{Bulkhead, BulkheadFull, RateLimited, RateLimiter, bulkhead, rate_limit};
 
 /// HTTP outcomes: transient or permanent, and the delay the server asked for.
 #[cfg(feature = "http")]
@@ -159,10 +163,12 @@ pub use attributes::*;
 pub mod __private {
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
+    pub use resilience_core::bulkhead::Bulkhead;
     pub use resilience_core::circuit::CircuitBreaker;
     pub use resilience_core::fallback::{Agent, agent, agent_blocking};
     pub use resilience_core::hedge::{Hedge, HedgePolicy};
     pub use resilience_core::pipeline::{Either, Flow, Outcome, ResultOf, answer, pipeline};
+    pub use resilience_core::rate_limit::{NoUsage, RateLimiter};
     pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
 
     /// The calls of a function with `#[hedge]`, as one `Fn`: several run at once.

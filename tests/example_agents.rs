@@ -1,5 +1,5 @@
 //! `cargo run --example agents`, checked: the example's own code (included by path) runs
-//! its six scenes for the default seed on tokio's paused clock, writing into a buffer
+//! its seven scenes for the default seed on tokio's paused clock, writing into a buffer
 //! instead of stdout, and the lines that tell the story are asserted.
 
 #[path = "../examples/agents/main.rs"]
@@ -42,7 +42,7 @@ async fn the_default_seed_tells_the_whole_story() {
     // Not a terminal: no colours, no emoji.
     assert!(!text.contains('\x1b') && !text.contains('✅'), "{text}");
 
-    // The six scenes, in order.
+    // The seven scenes, in order.
     assert_in_order(
         &text,
         &[
@@ -52,6 +52,7 @@ async fn the_default_seed_tells_the_whole_story() {
             "4. Combined: fallback → circuit → retry → timeout",
             "5. Fallback agents",
             "6. Hedged calls and a retry budget",
+            "7. Quotas: a token budget paced over a burst of calls",
         ],
     );
 
@@ -166,6 +167,49 @@ async fn the_default_seed_tells_the_whole_story() {
             "Budget: 6 calls, 3 retries (2 + 20 % of 6 = 3.2 allowed; without a budget, 6)"
         ),
         "{text}"
+    );
+
+    // 7: two calls fit in the budget at once; each wave goes when the one before gives
+    // its unused tokens back, 0.8s later (the call's latency), never waiting the 13.3s
+    // it would take the budget to refill.
+    let quotas = &text[text.find("7. Quotas").expect("scene 7")..];
+    assert_in_order(
+        quotas,
+        &[
+            "call 1 sent      (took its estimate of 407 tokens; 593 left)",
+            "call 2 sent      (took its estimate of 407 tokens; 186 left)",
+            "answered  (used 20 tokens: 387 given back",
+            "call 3 sent",
+            "call 4 sent",
+            "call 5 sent",
+            "call 6 sent",
+            "Six calls in 2.4s: 4 waited for tokens given back, 0 refused.",
+            "the third call alone would have waited 13.3s.",
+        ],
+    );
+    let sent_at = |call: u32| {
+        let line = quotas
+            .lines()
+            .find(|line| line.contains(&format!("call {call} sent")))
+            .expect("a sent line");
+        line.split_whitespace()
+            .next()
+            .expect("a timestamp")
+            .to_owned()
+    };
+    // `mm:ss.s` in tenths of a second.
+    let tenths = |stamp: String| {
+        let (minutes, seconds) = stamp.split_once(':').expect("mm:ss.s");
+        let (whole, tenth) = seconds.split_once('.').expect("ss.s");
+        let parse = |n: &str| n.parse::<u32>().expect("digits");
+        (parse(minutes) * 60 + parse(whole)) * 10 + parse(tenth)
+    };
+    let waves: Vec<u32> = (1..=6).map(sent_at).map(tenths).collect();
+    let first = waves[0];
+    assert_eq!(
+        waves,
+        [first, first, first + 8, first + 8, first + 16, first + 16],
+        "three waves 0.8s apart"
     );
 
     // Minutes of simulated time, no real waiting.

@@ -8,7 +8,9 @@
 //!
 //! Peers are configured as a user would write the equivalent of our attribute:
 //! 3 attempts with exponential backoff and jitter for retry, 3 consecutive failures for
-//! failsafe (its cheapest policy), a 100-call ring at a 50 % error rate for recloser.
+//! failsafe (its cheapest policy), a 100-call ring at a 50 % error rate for recloser,
+//! governor's direct limiter for `#[rate_limit]` and a `tokio::sync::Semaphore` for
+//! `#[bulkhead]` (both with room to spare, so every call is admitted).
 
 use std::future::Future;
 use std::hint::black_box;
@@ -16,7 +18,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use resilience::{CircuitOpen, TimedOut, circuit, hedge, retry, timeout};
+use resilience::{
+    Bulkhead, BulkheadFull, CircuitOpen, ConfigError, RateLimited, RateLimiter, TimedOut, bulkhead,
+    circuit, hedge, rate_limit, retry, timeout,
+};
 
 /// The error type every body returns.
 #[derive(Debug)]
@@ -28,6 +33,20 @@ pub enum Error {
     Fail,
     Open(CircuitOpen),
     Timeout(TimedOut),
+    Limited(RateLimited),
+    Full(BulkheadFull),
+}
+
+impl From<RateLimited> for Error {
+    fn from(e: RateLimited) -> Self {
+        Error::Limited(e)
+    }
+}
+
+impl From<BulkheadFull> for Error {
+    fn from(e: BulkheadFull) -> Self {
+        Error::Full(e)
+    }
 }
 
 impl From<CircuitOpen> for Error {
@@ -139,6 +158,30 @@ pub async fn ours_shared(x: u64) -> Result<u64, Error> {
     Ok(op(x))
 }
 
+/// A billion requests a second: a quota no run exhausts, so every call is admitted.
+#[rate_limit(requests = 1_000_000_000, per = 1s)]
+pub async fn ours_rate_limit(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+#[bulkhead(max = 10)]
+pub async fn ours_bulkhead(x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
+/// The same quota as `ours_rate_limit`, for the direct admission row.
+pub static LIMITER: RateLimiter = RateLimiter::new(ConfigError::unwrap_const(
+    RateLimiter::builder()
+        .requests(1_000_000_000)
+        .per(Duration::from_secs(1))
+        .settings(),
+));
+
+/// The same bulkhead as `ours_bulkhead`, for the direct acquire/release row.
+pub static BULKHEAD: Bulkhead = Bulkhead::new(ConfigError::unwrap_const(
+    Bulkhead::builder().max(10).settings(),
+));
+
 // ===== peers =====
 
 fn backon_policy() -> backon::ExponentialBuilder {
@@ -225,6 +268,45 @@ pub fn tower_budget_retry(
     use tower::retry::budget::Budget;
     budget.deposit();
     tokio_retry(x)
+}
+
+pub type Governor = governor::DefaultDirectRateLimiter;
+
+/// governor's direct limiter with the same quota as ours.
+pub fn governor() -> Governor {
+    let quota = std::num::NonZeroU32::new(1_000_000_000).expect("not zero");
+    governor::RateLimiter::direct(governor::Quota::per_second(quota))
+}
+
+/// governor on `std::time::Instant`, the clock ours reads in a release build (through
+/// tokio's): the same clock cost on both sides, so the difference is the algorithm's.
+pub type GovernorStd = governor::RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    governor::clock::MonotonicClock,
+    governor::middleware::NoOpMiddleware<std::time::Instant>,
+>;
+
+pub fn governor_std() -> GovernorStd {
+    let quota = std::num::NonZeroU32::new(1_000_000_000).expect("not zero");
+    governor::RateLimiter::direct_with_clock(
+        governor::Quota::per_second(quota),
+        governor::clock::MonotonicClock,
+    )
+}
+
+/// What a user writes with governor around the call.
+pub async fn governor_call(limiter: &Governor, x: u64) -> Result<u64, Error> {
+    if limiter.check().is_err() {
+        return Err(Error::Fail);
+    }
+    bare(x).await
+}
+
+/// What a user writes with a semaphore around the call.
+pub async fn semaphore_call(semaphore: &tokio::sync::Semaphore, x: u64) -> Result<u64, Error> {
+    let _permit = semaphore.try_acquire().map_err(|_| Error::Fail)?;
+    bare(x).await
 }
 
 // ===== the table =====
@@ -400,6 +482,94 @@ const CASES: &[Case] = &[
         name: "tokio",
         run: |n| calls!(n, |x| tokio::time::timeout(TEN_SECONDS, bare(x))),
         bytes: || size_of_val(&tokio::time::timeout(TEN_SECONDS, bare(0))),
+    },
+    // #[rate_limit], the quota never runs out.
+    Case {
+        group: "rate_limit",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_rate_limit(x)),
+        bytes: || size_of_val(&ours_rate_limit(0)),
+    },
+    Case {
+        group: "rate_limit",
+        name: "governor",
+        run: |n| {
+            let limiter = governor();
+            calls!(n, |x| governor_call(&limiter, x));
+        },
+        bytes: || size_of_val(&governor_call(&governor(), 0)),
+    },
+    // The admission alone, without a call: `try_acquire` against governor's `check`.
+    // Bytes: the limiter's own size.
+    Case {
+        group: "rate_limit_check",
+        name: "ours",
+        run: |n| {
+            for _ in 0..n {
+                black_box(LIMITER.try_acquire(black_box(0)).is_ok());
+            }
+        },
+        bytes: || size_of::<RateLimiter>(),
+    },
+    Case {
+        group: "rate_limit_check",
+        name: "governor",
+        run: |n| {
+            let limiter = governor();
+            for _ in 0..n {
+                black_box(limiter.check().is_ok());
+            }
+        },
+        bytes: || size_of::<Governor>(),
+    },
+    Case {
+        group: "rate_limit_check",
+        name: "governor-std-clock",
+        run: |n| {
+            let limiter = governor_std();
+            for _ in 0..n {
+                black_box(limiter.check().is_ok());
+            }
+        },
+        bytes: || size_of::<GovernorStd>(),
+    },
+    // #[bulkhead], never full.
+    Case {
+        group: "bulkhead",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_bulkhead(x)),
+        bytes: || size_of_val(&ours_bulkhead(0)),
+    },
+    Case {
+        group: "bulkhead",
+        name: "tokio-semaphore",
+        run: |n| {
+            let semaphore = tokio::sync::Semaphore::new(10);
+            calls!(n, |x| semaphore_call(&semaphore, x));
+        },
+        bytes: || size_of_val(&semaphore_call(&tokio::sync::Semaphore::new(10), 0)),
+    },
+    // A permit taken and given back, without a call. Bytes: the permit's size.
+    Case {
+        group: "bulkhead_acquire",
+        name: "ours",
+        run: |n| {
+            for _ in 0..n {
+                drop(black_box(BULKHEAD.try_acquire()));
+            }
+        },
+        bytes: || size_of::<resilience::bulkhead::Permit<'static>>(),
+    },
+    Case {
+        group: "bulkhead_acquire",
+        name: "tokio-semaphore",
+        run: |n| {
+            let semaphore = tokio::sync::Semaphore::new(10);
+            for _ in 0..n {
+                drop(black_box(semaphore.try_acquire()));
+            }
+        },
+        bytes: || size_of::<tokio::sync::SemaphorePermit<'static>>(),
     },
     // #[circuit] #[retry] #[timeout]
     Case {

@@ -15,13 +15,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use resilience::chaos::{Chaos, ChaosBuilder, Fault};
-use resilience::{CircuitOpen, TimedOut};
+use resilience::{CircuitOpen, RateLimited, TimedOut};
 use serde::Deserialize;
 use tokio::time::sleep;
 
-/// Everything that can go wrong with one call: the API's failures, and the two errors the
-/// attributes add (`#[timeout]` and `#[circuit]` need `From<TimedOut>` and
-/// `From<CircuitOpen>`).
+/// Everything that can go wrong with one call: the API's failures, and the errors the
+/// attributes add (`#[timeout]`, `#[circuit]` and `#[rate_limit]` need `From<TimedOut>`,
+/// `From<CircuitOpen>` and `From<RateLimited>`).
 ///
 /// The runtime logs errors with `Debug` (in its "retry scheduled" events), so the derived
 /// `Debug` is kept short.
@@ -39,6 +39,8 @@ pub enum ApiError {
     Timeout(Duration),
     /// The circuit breaker refused the call without making it (`#[circuit]`).
     Open(CircuitOpen),
+    /// The token budget refused the call without making it (`#[rate_limit]`).
+    Limited(RateLimited),
 }
 
 impl ApiError {
@@ -74,6 +76,12 @@ impl From<CircuitOpen> for ApiError {
     }
 }
 
+impl From<RateLimited> for ApiError {
+    fn from(limited: RateLimited) -> Self {
+        ApiError::Limited(limited)
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -85,6 +93,7 @@ impl std::fmt::Display for ApiError {
             ApiError::Malformed => write!(f, "malformed output: not valid JSON"),
             ApiError::Timeout(after) => write!(f, "timeout after {after:?}"),
             ApiError::Open(_) => write!(f, "circuit open: request not sent"),
+            ApiError::Limited(limited) => write!(f, "token budget: {limited}"),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! # Resilient LLM agents, in six scenes
+//! # Resilient LLM agents, in seven scenes
 //!
 //! ```text
 //! cargo run --example agents               # the default seed
@@ -23,7 +23,8 @@
 //! 3. `#[circuit]`: the breaker opens, blocks, probes and closes (the exercise's trace);
 //! 4. `#[fallback]`, `#[circuit]`, `#[retry]` and `#[timeout]` stacked on one function;
 //! 5. a chain of fallback agents: GPT-4, then GPT-3.5, then a local model;
-//! 6. `#[hedge]` racing a stuck replica, and a retry budget capping retries in an outage.
+//! 6. `#[hedge]` racing a stuck replica, and a retry budget capping retries in an outage;
+//! 7. `#[rate_limit]`: a token budget paced over a burst of calls, estimates given back.
 
 pub mod console;
 mod llm;
@@ -32,7 +33,9 @@ use std::time::Duration;
 
 use resilience::fallback::observe;
 use resilience::retry::RetryBudget;
-use resilience::{State, circuit, fallback, hedge, registry, retry, timeout};
+use resilience::{
+    RateLimiter, State, circuit, fallback, hedge, rate_limit, registry, retry, timeout,
+};
 use tokio::time::{Instant, sleep};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -68,9 +71,11 @@ async fn main() {
     run(seed, &out).await;
 }
 
-/// The six scenes, in order. Each scene's simulated API draws from its own seed.
+/// The seven scenes, in order. Each scene's simulated API draws from its own seed.
 pub async fn run(seed: u64, out: &Console) {
-    out.say(out.bold("Resilient LLM agents: retry, circuit breaker, timeout, fallback"));
+    out.say(out.bold(
+        "Resilient LLM agents: retry, circuit breaker, timeout, fallback, hedge, rate limit",
+    ));
     out.say(format_args!(
         "seed {seed} · simulated time on tokio's paused clock (timestamps are mm:ss.s)"
     ));
@@ -80,6 +85,7 @@ pub async fn run(seed: u64, out: &Console) {
     combined(seed.wrapping_add(2), out).await;
     fallback_agents(out).await;
     hedging_and_budget(out).await;
+    token_budget(out).await;
 }
 
 // ─── 1. Failure simulation ───────────────────────────────────────────────────────────
@@ -523,6 +529,125 @@ async fn hedging_and_budget(out: &Console) {
         "  Budget: {} calls, {} retries (2 + 20 % of 6 = 3.2 allowed; without a budget, 6)",
         stats.first_attempts, stats.retries
     ));
+}
+
+// ─── 7. A token budget ───────────────────────────────────────────────────────────────
+
+/// The longest answer a call asks for (`max_tokens`): what its estimate reserves for it.
+const ANSWER_CAP: u64 = 400;
+
+/// One call of the burst: which one, its prompt, and where to say how it went.
+struct Call<'a> {
+    number: u32,
+    prompt: String,
+    llm: &'a FlakyLlm,
+    out: &'a Console,
+}
+
+/// The tokens a call will use at most, known before it is sent: the prompt's words (a
+/// rough token count) plus the cap on the answer. `#[rate_limit]` takes this much from
+/// the budget before the call, with the function's arguments.
+fn estimate(call: &Call<'_>) -> u64 {
+    call.prompt.split_whitespace().count() as u64 + ANSWER_CAP
+}
+
+/// What the call really used, from the reply: the difference with the estimate is given
+/// back to the budget as soon as the answer arrives.
+fn tokens_used(result: &Result<Reply, ApiError>) -> Option<u64> {
+    result.as_ref().ok().map(|reply| u64::from(reply.tokens))
+}
+
+/// The API key allows 1 000 tokens a minute. A call waits (in arrival order) until its
+/// estimate fits in what is left, up to `max_wait`; one whose wait would be longer is
+/// refused at once with `ApiError::Limited`. The wait is predicted from the estimates
+/// ahead of it, before any is given back: 5 minutes lets the whole burst queue.
+#[rate_limit(tokens = 1_000, per = 1m, cost = estimate, usage = tokens_used, max_wait = 5m,
+             name = "openai-key")]
+async fn budgeted(call: &Call<'_>) -> Result<Reply, ApiError> {
+    let left = tokens_left();
+    call.out.at(format_args!(
+        "  call {} sent      (took its estimate of {} tokens; {left} left)",
+        call.number,
+        estimate(call)
+    ));
+    call.llm.complete(&call.prompt).await
+}
+
+/// What is left of the budget now: `registry::rate_limiter(name)`, then `left()`.
+fn tokens_left() -> u64 {
+    registry::rate_limiter("openai-key")
+        .and_then(|limiter| limiter.left().tokens)
+        .unwrap_or_default()
+}
+
+/// Sends one call of the burst and says what it used.
+async fn send(call: Call<'_>) {
+    let result = budgeted(&call).await;
+    let out = call.out;
+    match result {
+        Ok(reply) => {
+            let back = estimate(&call).saturating_sub(u64::from(reply.tokens));
+            let answered = out.paint(Tone::Good, "answered");
+            out.at(format_args!(
+                "  call {} {answered}  (used {} tokens: {back} given back; {} left)",
+                call.number,
+                reply.tokens,
+                tokens_left()
+            ));
+        }
+        Err(error) => {
+            let failed = out.paint(Tone::Bad, "failed");
+            out.at(format_args!("  call {} {failed}: {error}", call.number));
+        }
+    }
+}
+
+async fn token_budget(out: &Console) {
+    out.section("7. Quotas: a token budget paced over a burst of calls");
+    out.say("#[rate_limit(tokens = 1_000, per = 1m, cost = estimate, usage = tokens_used, max_wait = 5m)]");
+    out.say("The key allows 1 000 tokens a minute. Each call takes its estimate (the prompt's");
+    out.say("words + 400, the cap on the answer) before it is sent, and gives back what it did");
+    out.say("not use when the answer arrives. Six calls at once:");
+    out.blank();
+    let llm = FlakyLlm::healthy();
+    let call = |number: u32| Call {
+        number,
+        prompt: format!("Summarise support ticket {number} in one line"),
+        llm: &llm,
+        out,
+    };
+    let started = Instant::now();
+    tokio::join!(
+        send(call(1)),
+        send(call(2)),
+        send(call(3)),
+        send(call(4)),
+        send(call(5)),
+        send(call(6)),
+    );
+    let limiter = registry::rate_limiter("openai-key").expect("registered by the first call");
+    out.blank();
+    let stats = limiter.stats();
+    out.say(format_args!(
+        "  Six calls in {}: {} waited for tokens given back, {} refused.",
+        secs(started.elapsed()),
+        stats.waited,
+        stats.rejected
+    ));
+    // The same three estimates against a budget that never hears what calls used.
+    let without_usage = RateLimiter::builder()
+        .tokens(1_000)
+        .build()
+        .expect("valid settings");
+    let (first, second, third) = (estimate(&call(1)), estimate(&call(2)), estimate(&call(3)));
+    let waits = [first, second, third].map(|tokens| without_usage.try_acquire(tokens).err());
+    if let [None, None, Some(refused)] = waits {
+        out.say("  Without `usage` every estimate would stay spent, and the budget refills at");
+        out.say(format_args!(
+            "  1 000 tokens a minute: the third call alone would have waited {}.",
+            secs(refused.retry_in())
+        ));
+    }
 }
 
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────

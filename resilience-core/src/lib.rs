@@ -7,6 +7,8 @@
 //! | [`backoff`] | delay schedules: exponential, fixed, linear; jitter; cap |
 //! | [`retry`] | a retry policy and running an operation under it, async and blocking; retry budgets |
 //! | [`circuit`] | the lock-free circuit breaker |
+//! | [`rate_limit`] | requests and tokens per period, paced (GCRA) |
+//! | [`bulkhead`] | at most `max` calls at once, a bounded queue for the rest |
 //! | [`timeout`] | a deadline around one call |
 //! | [`fallback`] | ordered alternatives, and which one served |
 //! | [`hedge`] | hedged calls: another copy after a delay, the first answer wins |
@@ -22,6 +24,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod backoff;
+pub mod bulkhead;
 pub mod chaos;
 pub mod circuit;
 mod config;
@@ -31,12 +34,16 @@ pub mod hedge;
 pub mod http;
 mod human;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod splitmix;
 pub mod timeout;
+mod waitlist;
 
+pub use bulkhead::{Bulkhead, BulkheadFull};
 pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};
 pub use config::ConfigError;
+pub use rate_limit::{RateLimited, RateLimiter};
 pub use retry::RetryBudget;
 pub use timeout::TimedOut;

@@ -286,3 +286,65 @@ pub fn circuits() -> Vec<&'static CircuitBreaker> {
         .filter_map(|p| (*p as &dyn Any).downcast_ref::<CircuitBreaker>())
         .collect()
 }
+
+/// Registers `protection` unless one of its type, kind and name is registered already:
+/// then returns that one, so that everything given one name shares one instance (the
+/// first to register; a later one whose settings differ, as `same` tells, gets a `warn`
+/// event).
+pub(crate) fn adopt<P: Protection>(
+    protection: &'static P,
+    same: impl Fn(&P, &P) -> bool,
+) -> &'static P {
+    let mut entries = lock();
+    for entry in entries.iter() {
+        if core::ptr::addr_eq(*entry, protection) {
+            return protection;
+        }
+        if entry.kind() != protection.kind() || entry.name() != protection.name() {
+            continue;
+        }
+        if let Some(first) = (*entry as &dyn Any).downcast_ref::<P>() {
+            if !same(first, protection) {
+                tracing::warn!(
+                    target: "resilience",
+                    kind = protection.kind(),
+                    name = protection.name(),
+                    "another one of this kind and name was registered first with other settings; \
+                     both share the first one's"
+                );
+            }
+            return first;
+        }
+    }
+    entries.push(protection);
+    protection.registered();
+    protection
+}
+
+/// The registered protection of type `P` and `kind` named `name`.
+fn find_as<P: Protection>(kind: &str, name: &str) -> Option<&'static P> {
+    lock()
+        .iter()
+        .filter(|p| p.kind() == kind && p.name() == name)
+        .find_map(|p| (*p as &dyn Any).downcast_ref::<P>())
+}
+
+/// The registered rate limiter named `name`, if any: the one every `#[rate_limit]` with
+/// that name shares.
+///
+/// ```
+/// assert!(resilience_core::registry::rate_limiter("no such limiter").is_none());
+/// ```
+pub fn rate_limiter(name: &str) -> Option<&'static crate::rate_limit::RateLimiter> {
+    find_as("rate_limit", name)
+}
+
+/// The registered bulkhead named `name`, if any: the one every `#[bulkhead]` with that
+/// name shares.
+///
+/// ```
+/// assert!(resilience_core::registry::bulkhead("no such bulkhead").is_none());
+/// ```
+pub fn bulkhead(name: &str) -> Option<&'static crate::bulkhead::Bulkhead> {
+    find_as("bulkhead", name)
+}

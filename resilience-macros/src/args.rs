@@ -79,17 +79,18 @@ impl<T> Slot<T> {
 pub(crate) fn parse<A: Keys>(tokens: TokenStream, span: Span, errors: &mut Errors) -> Parsed {
     let mut attribute = A::default();
     let mut krate = Slot::default();
-    let mut unknown = false;
+    let mut unknown_key = false;
     let parser = |input: ParseStream<'_>| {
-        unknown = parse_list(input, &mut attribute, &mut krate, errors);
+        unknown_key = parse_list(input, &mut attribute, &mut krate, errors);
         Ok(())
     };
     if let Err(error) = parser.parse2(tokens) {
         errors.push(error);
     }
-    // An unknown key is most likely a known one misspelled: "missing" would be a
-    // second error for the same mistake.
-    if !unknown {
+    // An unknown key is most often a misspelt one (`rpm = 60` for `requests = 60`), and
+    // a key without a value is one not given yet: rules about missing keys would only
+    // repeat that mistake, so they wait for it to be fixed. One mistake, one error.
+    if !unknown_key {
         attribute.validate(span, errors);
     }
     Parsed {
@@ -100,7 +101,7 @@ pub(crate) fn parse<A: Keys>(tokens: TokenStream, span: Span, errors: &mut Error
     }
 }
 
-/// Parses every `key = value`; `true` if a key was unknown.
+/// Parses every `key = value`; whether some key was unknown or had no value.
 fn parse_list<A: Keys>(
     input: ParseStream<'_>,
     attribute: &mut A,
@@ -108,7 +109,7 @@ fn parse_list<A: Keys>(
     errors: &mut Errors,
 ) -> bool {
     let spec = A::SPEC;
-    let mut unknown_seen = false;
+    let mut unknown_key = false;
     while !input.is_empty() {
         let keyed =
             input.peek(Ident::peek_any) && input.peek2(Token![=]) && !input.peek2(Token![==]);
@@ -118,6 +119,7 @@ fn parse_list<A: Keys>(
             let key = input.call(Ident::parse_any).expect("peeked an identifier");
             if !input.peek(Token![=]) {
                 missing_value(spec, &key, errors);
+                unknown_key = true;
                 skip_value(input);
             } else {
                 let _ = input.parse::<Token![=]>();
@@ -125,7 +127,7 @@ fn parse_list<A: Keys>(
                     krate.parse(&key, input, errors, |input| values::crate_path(input, &key));
                 } else if !attribute.key(&key, input, errors) {
                     unknown(spec, &key, errors);
-                    unknown_seen = true;
+                    unknown_key = true;
                     skip_value(input);
                 }
             }
@@ -145,7 +147,7 @@ fn parse_list<A: Keys>(
             let _ = input.parse::<Token![,]>();
         }
     }
-    unknown_seen
+    unknown_key
 }
 
 /// Parses one value (up to the next `,`) speculatively: on failure the error is

@@ -8,6 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::parse::ParseStream;
 use syn::{Ident, Path, Signature};
 
+use crate::drive::Pass;
 use crate::errors::Errors;
 
 /// An attribute's description, one `static` per attribute module.
@@ -72,6 +73,16 @@ pub(crate) struct Emit<'a> {
     pub(crate) own_budget: Option<&'a TokenStream>,
     /// The call number of this attribute's first agent (see [`Attribute::agents`]).
     pub(crate) first_agent: usize,
+}
+
+impl Emit<'_> {
+    /// `path(arguments)`: a call of `path` with the function's arguments, passed as
+    /// `pass` says (`self` too when `path` is `Self::something`). For values a layer
+    /// needs from the call's arguments, evaluated in the builder call before the
+    /// pipeline is entered (a rate limit's token estimate).
+    pub(crate) fn call_with_arguments(&self, path: &Path, pass: Pass) -> TokenStream {
+        crate::drive::call_with_arguments(path, self.sig, pass)
+    }
 }
 
 /// A parsed attribute: what it checks and what it emits.

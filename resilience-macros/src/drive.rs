@@ -104,7 +104,7 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
     // An agent, checked to be the kind of call the function makes: a wrong agent is one
     // error, and the pipeline still sees a call of the right type.
     let checked_agent = |agent: &Path| {
-        let call = agent_call(agent, sig);
+        let call = call_with_arguments(agent, sig, Pass::Same);
         if is_async {
             quote!(#private::agent::<#ret, _>(#call))
         } else {
@@ -450,14 +450,26 @@ fn call_pattern(index: usize, last: usize) -> TokenStream {
     }
 }
 
-/// A call of a fallback agent with the function's own arguments: references passed on
-/// (reborrowed when `&mut`), owned values cloned (an agent runs after the body already
-/// used them).
-fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
-    let takes_self = agent
+/// How a call that the expansion makes receives the function's arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// As the function received them, for a function with the same parameters (a
+    /// fallback agent, which runs after the body used them): references passed on
+    /// (`&mut` reborrowed), owned values cloned.
+    Same,
+    /// By shared reference, for a function that only reads them (a cost estimate made
+    /// before the body runs): a `&T` as it is, a `&mut T` as `&*x`, anything else as
+    /// `&x`.
+    Shared,
+}
+
+/// `path(arguments)`: `path` called with the function's arguments, passed as `pass`
+/// says. `self` is passed only when `path` is `Self::something`.
+pub(crate) fn call_with_arguments(path: &Path, sig: &syn::Signature, pass: Pass) -> TokenStream {
+    let takes_self = path
         .segments
         .first()
-        .is_some_and(|s| s.ident == "Self" && agent.segments.len() > 1);
+        .is_some_and(|s| s.ident == "Self" && path.segments.len() > 1);
     let args = sig.inputs.iter().filter_map(|input| match input {
         FnArg::Receiver(receiver) => {
             if !takes_self {
@@ -467,26 +479,33 @@ fn agent_call(agent: &Path, sig: &syn::Signature) -> TokenStream {
                 &format_ident!("self"),
                 &receiver.ty,
                 receiver.span(),
+                pass,
             ))
         }
         FnArg::Typed(typed) => match &*typed.pat {
-            Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span())),
-            // Refused in `check_signature`.
+            Pat::Ident(binding) => Some(forward(&binding.ident, &typed.ty, typed.ty.span(), pass)),
+            // Refused in the attributes' checks.
             _ => None,
         },
     });
     // Spanned as generated (located at the agent): rustc suggests no edit of the
     // attribute for a wrong argument count.
-    generated(quote!(#agent(#(#args),*)))
+    generated(quote!(#path(#(#args),*)))
 }
 
-fn forward(name: &Ident, ty: &Type, span: Span) -> TokenStream {
+fn forward(name: &Ident, ty: &Type, span: Span, pass: Pass) -> TokenStream {
     // The user's binding, as if the macro wrote it: lints on using it (clippy's
     // `used_underscore_binding` for a `_q` the body ignores) do not fire on our use.
     let name = generated(quote!(#name));
-    match ty {
-        Type::Reference(reference) if reference.mutability.is_some() => quote!(&mut *#name),
-        Type::Reference(_) => quote!(#name),
+    match (ty, pass) {
+        (Type::Reference(reference), Pass::Same) if reference.mutability.is_some() => {
+            quote!(&mut *#name)
+        }
+        (Type::Reference(reference), Pass::Shared) if reference.mutability.is_some() => {
+            quote!(&*#name)
+        }
+        (Type::Reference(_), _) => quote!(#name),
+        (_, Pass::Shared) => quote!(&#name),
         _ if is_primitive(ty) => quote!(#name),
         // Located at the parameter's type, so a missing `Clone` is reported there.
         _ => {

@@ -54,4 +54,8 @@ attributes! {
     fallback => attrs::fallback::SPEC;
     /// Starts another copy of a slow call; the first answer wins. See `resilience::hedge`.
     hedge => attrs::hedge::SPEC;
+    /// Paces the function by requests and tokens per period. See `resilience::rate_limit`.
+    rate_limit => attrs::rate_limit::SPEC;
+    /// Caps how many calls of the function run at once. See `resilience::bulkhead`.
+    bulkhead => attrs::bulkhead::SPEC;
 }

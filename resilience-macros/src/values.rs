@@ -76,6 +76,59 @@ pub(crate) fn count(input: ParseStream<'_>, key: &Ident) -> syn::Result<Count> {
     Ok(Count::Literal(value))
 }
 
+/// A whole number of at least 1, written out, that may be large: `requests`, `tokens`,
+/// `burst` (checked against each other here).
+pub(crate) fn amount(input: ParseStream<'_>, key: &Ident) -> syn::Result<u64> {
+    whole(input, key, "u64", true)
+}
+
+/// A whole number written out, zero included: `queue`.
+pub(crate) fn size(input: ParseStream<'_>, key: &Ident) -> syn::Result<u32> {
+    whole(input, key, "u32", false)
+}
+
+/// A whole number written out that fits in the integer type `ty`, at least 1 when
+/// `positive`.
+fn whole<N>(input: ParseStream<'_>, key: &Ident, ty: &str, positive: bool) -> syn::Result<N>
+where
+    N: std::str::FromStr,
+    N::Err: std::fmt::Display,
+{
+    let expr: Expr = input.parse()?;
+    let lit = match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(lit), ..
+        }) if lit.suffix().is_empty() || lit.suffix() == ty => lit,
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) if s.value().trim().parse::<N>().is_ok() => {
+            return Err(syn::Error::new_spanned(
+                s,
+                format!(
+                    "`{key}` takes a number, not a string; write `{key} = {}`",
+                    s.value().trim()
+                ),
+            ));
+        }
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &expr,
+                format!("`{key}` takes a whole number written out, e.g. `{key} = 3`"),
+            ));
+        }
+    };
+    let value: N = lit
+        .base10_parse()
+        .map_err(|_| syn::Error::new(lit.span(), format!("`{key}` must fit in a `{ty}`")))?;
+    if positive && lit.base10_digits().bytes().all(|digit| digit == b'0') {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("`{key}` must be at least 1"),
+        ));
+    }
+    Ok(value)
+}
+
 /// A `u64` literal: `seed = 42`.
 pub(crate) fn u64_literal(input: ParseStream<'_>) -> syn::Result<u64> {
     input.parse::<syn::LitInt>()?.base10_parse::<u64>()
@@ -89,6 +142,24 @@ pub(crate) fn duration(input: ParseStream<'_>) -> syn::Result<DurationArg> {
 /// An expression, as written.
 pub(crate) fn expr(input: ParseStream<'_>) -> syn::Result<Expr> {
     input.parse()
+}
+
+/// The path of a function: `cost = estimate_tokens`, `cost = Self::estimate`.
+pub(crate) fn function(input: ParseStream<'_>, key: &Ident) -> syn::Result<Path> {
+    let expr: Expr = input.parse()?;
+    match expr {
+        Expr::Path(path) if path.qself.is_none() => Ok(path.path),
+        Expr::Closure(closure) => Err(syn::Error::new_spanned(
+            closure,
+            format!(
+                "`{key}` takes the path of a function, not a closure: it is called with the function's arguments, so write `fn estimate(..) -> u64` with the same parameters and `{key} = estimate`"
+            ),
+        )),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` takes the path of a function, e.g. `{key} = estimate_tokens`"),
+        )),
+    }
 }
 
 /// One of a few names, written as a string: `backoff = "exp"`.

@@ -17,5 +17,7 @@ fn ui() {
     t.compile_fail("timeout/*.rs");
     t.compile_fail("fallback/*.rs");
     t.compile_fail("hedge/*.rs");
+    t.compile_fail("rate_limit/*.rs");
+    t.compile_fail("bulkhead/*.rs");
     t.pass("pass/*.rs");
 }

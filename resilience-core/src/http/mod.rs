@@ -14,6 +14,11 @@
 //! - [`retry_after`] reads the delay the server asked for from `retry-after-ms`, or
 //!   `Retry-After` as seconds or as an HTTP-date, capped at a bound you choose. It never
 //!   panics and never overflows, whatever the header holds.
+//! - [`rate_limit_report`] reads what an OpenAI-style server says is left of the API key
+//!   (`x-ratelimit-remaining-tokens: 150000`, `x-ratelimit-reset-tokens: 6m0s`), for a
+//!   [`RateLimiter`](crate::rate_limit::RateLimiter) to
+//!   [`follow`](crate::rate_limit::RateLimiter::follow): another process spending the same
+//!   key slows this one down.
 //! - [`classify_io`] sorts transport failures (refused, reset, timed out, ...) for clients
 //!   that surface [`std::io::Error`].
 //! - With the `reqwest` feature, the submodule `http::reqwest` does the same for
@@ -97,10 +102,12 @@
 //! `Retry-After: 0` to everything while overloaded, [`retry_after_min`] raises a floor.
 
 mod classify;
+mod rate_limits;
 mod retry_after;
 
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
 
 pub use classify::{Class, classify, classify_io, classify_status, should_retry};
+pub use rate_limits::{parse_reset, rate_limit_report};
 pub use retry_after::{retry_after, retry_after_min};

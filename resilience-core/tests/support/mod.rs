@@ -4,3 +4,5 @@
 #![allow(dead_code)]
 
 pub mod events;
+#[cfg(loom)]
+pub mod loom;

@@ -2,9 +2,11 @@
 //! layer it emits. Adding an attribute means a module here, a line in [`ALL`], and its
 //! entry point in `lib.rs`.
 
+pub(crate) mod bulkhead;
 pub(crate) mod circuit;
 pub(crate) mod fallback;
 pub(crate) mod hedge;
+pub(crate) mod rate_limit;
 pub(crate) mod retry;
 pub(crate) mod timeout;
 
@@ -17,6 +19,8 @@ pub(crate) static ALL: &[&Spec] = &[
     &timeout::SPEC,
     &fallback::SPEC,
     &hedge::SPEC,
+    &rate_limit::SPEC,
+    &bulkhead::SPEC,
 ];
 
 /// The attribute called `name`.

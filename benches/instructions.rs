@@ -27,28 +27,35 @@ use common::{Case, SHARED};
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// Bytes allocated and not freed yet.
+static LIVE_BYTES: AtomicU64 = AtomicU64::new(0);
 
 // SAFETY: forwards every call to `System` unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
+        LIVE_BYTES.fetch_add(layout.size() as u64, Relaxed);
         // SAFETY: the caller's contract, passed on.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
+        LIVE_BYTES.fetch_add(layout.size() as u64, Relaxed);
         // SAFETY: the caller's contract, passed on.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Relaxed);
+        LIVE_BYTES.fetch_add(new_size as u64, Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size() as u64, Relaxed);
         // SAFETY: the caller's contract, passed on.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as u64, Relaxed);
         // SAFETY: the caller's contract, passed on.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -226,9 +233,19 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
     println!();
     println!("| goal | ours | best peer | ours / peer | limit | met? |");
     println!("|---|--:|--:|--:|--:|---|");
-    let goals: [(&str, &str, f64); 9] = [
+    let goals: [(&str, &str, f64); 11] = [
         ("retry", "instructions, first-try success", 1.0),
         ("circuit_closed", "instructions, closed (10% failures)", 1.0),
+        (
+            "circuit_rate",
+            "instructions, rate mode closed (10% failures)",
+            1.0,
+        ),
+        (
+            "circuit_rate_time",
+            "instructions, time-window rate mode closed",
+            1.0,
+        ),
         ("circuit_open", "instructions, open (rejection)", 1.0),
         ("timeout", "instructions, ready future", 0.25),
         ("stack", "instructions, circuit+retry+timeout", 0.2),
@@ -294,6 +311,10 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
             );
         }
     }
+    let (per_key, breaker) = memory_per_key();
+    println!(
+        "| keyed breakers: memory per key (1024 keys, `max_keys = 1024`) | {per_key:.0} B | | | | (a breaker: {breaker} B) |"
+    );
     let ours = median(&medians, "two_threads", "ours");
     let (peer, best) = SHARED
         .iter()
@@ -309,6 +330,31 @@ fn table(rows: &BTreeMap<String, Row>, order: &[(&str, String)]) {
         0.5,
         " ns",
     );
+}
+
+/// Heap bytes per key of a family of 1024 keyed breakers (each key made once): the
+/// breaker, its slot, its share of the table, its name and key.
+fn memory_per_key() -> (f64, usize) {
+    use resilience::circuit::{Breakers, Scope};
+    const KEYS: usize = 1024;
+    let names: Vec<String> = (0..KEYS).map(|k| format!("model-{k:04}")).collect();
+    let before = LIVE_BYTES.load(Relaxed);
+    let family: &'static Breakers = Box::leak(Box::new(Breakers::new(
+        resilience::CircuitBreaker::builder()
+            .name("bench/memory")
+            .build()
+            .expect("valid settings"),
+        Scope::PerKey,
+        std::num::NonZeroUsize::new(KEYS).expect("not zero"),
+    )));
+    for name in &names {
+        drop(family.for_key(name).expect("room for every key"));
+    }
+    let bytes = LIVE_BYTES.load(Relaxed) - before - size_of::<Breakers>() as u64;
+    (
+        bytes as f64 / KEYS as f64,
+        size_of::<resilience::CircuitBreaker>(),
+    )
 }
 
 fn goal_row(

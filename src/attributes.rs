@@ -98,20 +98,61 @@ pub use resilience_macros::retry;
 ///
 /// | key | meaning | default |
 /// |---|---|---|
-/// | `threshold = N` | consecutive counted failures that open the circuit | `3` |
+/// | `threshold = N` | consecutive counted failures that open the circuit | `3`, or off when a rate is given |
+/// | `failure_rate = R` | share of counted failures in the window (above 0, at most 1) that opens it | off |
+/// | `slow_call = DUR`, `slow_rate = R` | a call slower than `slow_call` is slow, whatever its outcome; a share of slow calls that opens it | off |
+/// | `min_calls = N` | calls the window must hold before a rate is judged | `10` (at most the window) |
+/// | `window = N` / `window = DUR` | the last `N` calls, or the calls of the last `DUR`, sliding in sixteenths | `100` calls |
 /// | `recovery = DUR` | how long it stays open before letting probes through | `30s` |
+/// | `recovery_max = DUR` | each re-open from half-open doubles the open period, up to this; closing resets it | `recovery` |
 /// | `success_threshold = N` | successful probes in half-open that close it | `2` |
 /// | `probes = N` | most calls admitted at once in half-open; the rest are rejected | `success_threshold` |
 /// | `on = PATTERN` / `when = PATH` | which errors count as failures; others pass through and count as neither | every `Err` |
-/// | `name = "..."` | the breaker's name in events, errors and [`registry`](crate::registry) | the function's module path and name |
-/// | `breaker = EXPR` | use an existing `&CircuitBreaker` (shared, or per instance: `&self.breaker`); excludes the keys above | one breaker per function, in a `static` |
+/// | `retry_after = PATH` | `fn(&E) -> Option<Duration>`: a failure carrying a server delay longer than the open period keeps it open that long | |
+/// | `key = EXPR` | one breaker per distinct value (a string, or anything `Display`): a model, a deployment, a host | one breaker |
+/// | `max_keys = N` | most keys kept; idle closed ones are evicted first, open ones never | `1024` |
+/// | `name = "..."` | the breaker's name in events, errors and [`registry`](crate::registry); functions giving the same name share one breaker | the function's path (`module::Type::method` for methods) |
+/// | `breaker = EXPR` | use an existing `&CircuitBreaker` (shared, or per instance: `&self.breaker`); excludes the keys above but `on`/`when`/`retry_after` | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
-/// Closed → (threshold consecutive failures) → Open → (recovery elapsed, at the next
-/// call) → HalfOpen → (success_threshold successes) → Closed, or (any failure) → Open
-/// with a fresh recovery period. While open the body is not called and the function
-/// returns `Err(E::from(CircuitOpen { .. }))`, so `E: From<CircuitOpen>`. A cancelled
-/// half-open probe gives its permit back; a panicking one counts as a failure.
+/// Closed → (threshold consecutive failures, or a rate reached) → Open → (recovery
+/// elapsed, at the next call) → HalfOpen → (success_threshold successes) → Closed, or
+/// (any failure, or a slow probe) → Open again with a doubled period (up to
+/// `recovery_max`). While open the body is not called and the function returns
+/// `Err(E::from(CircuitOpen { .. }))`, so `E: From<CircuitOpen>`. A cancelled call
+/// counts as neither success nor failure, in every mode (a half-open probe gives its
+/// permit back); a panicking one counts as a failure.
+///
+/// **Rates.** With `failure_rate` (or `slow_rate`), the breaker judges the share of
+/// failures (slow calls) among the calls in its window, once it holds `min_calls`: a
+/// quiet minute with one failure does not open it. A rate is judged when a call that
+/// can raise it ends (a counted failure, a slow call); a `threshold` given beside a
+/// rate still applies, and whichever trips first opens the breaker. The transition's
+/// event says which (`reason = "failure_rate"`, `"slow_rate"`,
+/// `"consecutive_failures"`). The clock is read on each call only for a time window
+/// or `slow_call`.
+///
+/// **Which breaker a call gets.** A function has one breaker. A method (it takes
+/// `self`, or its signature names `Self`) has one per `Self` type, named
+/// `module::Type::method`: a trait's default method implemented by `OpenAi` and
+/// `Anthropic`, or a method of a generic `Client<T>`, never shares a breaker between
+/// types. An associated function that neither takes `self` nor names `Self` looks like
+/// a free function to the macro: one breaker, whatever the type. Functions that give
+/// the same `name` share one breaker (the first one used makes it; one with other
+/// settings gets a `warn` event), whatever their types. With `key = EXPR` (evaluated
+/// once per call, from the arguments), each distinct value gets its own breaker,
+/// `"{name}/{key}"`, made on first use with the attribute's settings. **A key is a
+/// failure domain** (a model, a deployment, a host), never a user or a request id:
+/// one bad user must not open a breaker for everyone, and a key per user or request
+/// would churn through `max_keys`. A full family (every breaker open or in use) lets a
+/// new key's call through uncovered and counts it (`refused` in its status).
+///
+/// **From start-up.** Every attribute's breakers are in [`registry::all`](crate::registry::all)
+/// before the function first runs (a link-time list, no start-up code): a health
+/// endpoint lists them all at once. A method's and a key's breakers appear under the
+/// attribute's entry as they are made, and are found by name with
+/// [`registry::circuit`](crate::registry::circuit). Each breaker has
+/// `isolate()` / `reset()` and a `subscribe()` channel of its state.
 ///
 /// ```
 /// use resilience::{circuit, registry, CircuitOpen, State};
@@ -133,6 +174,31 @@ pub use resilience_macros::retry;
 /// let breaker = registry::circuit("search").unwrap();
 /// assert_eq!(breaker.state(), State::Open);
 /// assert_eq!(breaker.stats().rejected, 1);
+/// # }
+/// ```
+///
+/// A breaker per model, opened by a failure rate:
+///
+/// ```
+/// use resilience::{circuit, registry, CircuitOpen, State};
+///
+/// #[derive(Debug)]
+/// enum ApiError { Overloaded, Open(CircuitOpen) }
+/// impl From<CircuitOpen> for ApiError { fn from(e: CircuitOpen) -> Self { ApiError::Open(e) } }
+///
+/// #[circuit(name = "llm", key = model, failure_rate = 0.5, min_calls = 4, window = 30s)]
+/// async fn complete(model: &str, prompt: &str) -> Result<String, ApiError> {
+///     if model == "gpt-4" { Err(ApiError::Overloaded) } else { Ok(format!("{model}: {prompt}")) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// for _ in 0..4 {
+///     let _ = complete("gpt-4", "hi").await;
+/// }
+/// assert!(matches!(complete("gpt-4", "hi").await, Err(ApiError::Open(_))));
+/// assert!(complete("claude", "hi").await.is_ok()); // another failure domain
+/// assert_eq!(registry::circuit("llm/gpt-4").unwrap().state(), State::Open);
 /// # }
 /// ```
 #[doc(inline)]

@@ -161,14 +161,16 @@ pub use attributes::*;
 /// guarantees, and nothing here is meant to be named by hand.
 #[doc(hidden)]
 pub mod __private {
+    pub use resilience_core::__linkme as linkme;
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};
     pub use resilience_core::bulkhead::Bulkhead;
-    pub use resilience_core::circuit::CircuitBreaker;
+    pub use resilience_core::circuit::{Breakers, CircuitBreaker, Scope, Window};
     pub use resilience_core::fallback::{Agent, agent, agent_blocking};
     pub use resilience_core::hedge::{Hedge, HedgePolicy};
     pub use resilience_core::pipeline::{Either, Flow, Outcome, ResultOf, answer, pipeline};
     pub use resilience_core::rate_limit::{NoUsage, RateLimiter};
+    pub use resilience_core::registry::{ATTRIBUTES, Protection};
     pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
 
     /// The calls of a function with `#[hedge]`, as one `Fn`: several run at once.
@@ -182,6 +184,84 @@ pub mod __private {
         match built {
             Ok(breaker) => breaker,
             Err(error) => panic!("{}", error.reason()),
+        }
+    }
+
+    /// `max_keys = N`: a literal is checked by the macro, a `const` here, at compile
+    /// time.
+    pub const fn max_keys(n: u32) -> core::num::NonZeroUsize {
+        match core::num::NonZeroUsize::new(n as usize) {
+            Some(n) => n,
+            None => panic!("invalid `max_keys`: must be at least 1"),
+        }
+    }
+
+    /// `key = EXPR`'s value, for the text that names its breaker: a string as it is
+    /// (`with_key` of [`KeyAsStr`], picked first by the expansion's `(&&KeyText(..))`),
+    /// anything else through `Display`, written into a buffer on the stack.
+    pub struct KeyText<'a, T: ?Sized>(pub &'a T);
+
+    /// The text of a key that is a string.
+    pub trait KeyAsStr {
+        /// Calls `f` with the key's text.
+        fn with_key<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+    }
+
+    impl<T: ?Sized + AsRef<str>> KeyAsStr for &KeyText<'_, T> {
+        #[inline]
+        fn with_key<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+            f(self.0.as_ref())
+        }
+    }
+
+    /// The text of a key that is not a string: its `Display`.
+    #[diagnostic::on_unimplemented(
+        message = "`key = ...` needs a value that is a string or implements `Display`; `{Self}` is neither",
+        label = "the breaker of each key is named after the key's text",
+        note = "key on a failure domain (a model name, a deployment, a host): `key = self.model`, `key = host.as_str()`"
+    )]
+    pub trait KeyDisplay {
+        /// Calls `f` with the key's text.
+        fn with_key<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+    }
+
+    impl<T: ?Sized + core::fmt::Display> KeyDisplay for KeyText<'_, T> {
+        fn with_key<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+            use core::fmt::Write;
+            /// Up to 64 bytes on the stack; longer texts go to the heap.
+            struct Text {
+                short: [u8; 64],
+                len: usize,
+                long: Option<String>,
+            }
+            impl Write for Text {
+                fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                    if let Some(long) = &mut self.long {
+                        long.push_str(s);
+                    } else if let Some(room) = self.short.get_mut(self.len..self.len + s.len()) {
+                        room.copy_from_slice(s.as_bytes());
+                        self.len += s.len();
+                    } else {
+                        let mut long = String::with_capacity(self.len + s.len());
+                        long.push_str(
+                            core::str::from_utf8(&self.short[..self.len]).unwrap_or_default(),
+                        );
+                        long.push_str(s);
+                        self.long = Some(long);
+                    }
+                    Ok(())
+                }
+            }
+            let mut text = Text {
+                short: [0; 64],
+                len: 0,
+                long: None,
+            };
+            let _ = write!(text, "{}", self.0);
+            match &text.long {
+                Some(long) => f(long),
+                None => f(core::str::from_utf8(&text.short[..text.len]).unwrap_or_default()),
+            }
         }
     }
 }

@@ -53,6 +53,7 @@ async fn the_default_seed_tells_the_whole_story() {
             "5. Fallback agents",
             "6. Hedged calls and a retry budget",
             "7. Quotas: a token budget paced over a burst of calls",
+            "8. A failure-rate breaker",
         ],
     );
 
@@ -167,6 +168,22 @@ async fn the_default_seed_tells_the_whole_story() {
             "Budget: 6 calls, 3 retries (2 + 20 % of 6 = 3.2 allowed; without a budget, 6)"
         ),
         "{text}"
+    );
+    // 8: every other call fails: the consecutive breaker never opens, the rate breaker
+    // opens at the seventh call (4 of 7 failed; a success never trips it).
+    let rate = &text[text.find("8. A failure-rate breaker").unwrap()..];
+    assert_in_order(
+        rate,
+        &[
+            "Call  1: threshold FAILED  · rate FAILED  (1 of 1 failed)",
+            "Call  6: threshold ok      · rate ok      (3 of 6 failed)",
+            "Call  7: threshold FAILED  · rate FAILED  (4 of 7 failed)",
+            ">>> Rate circuit OPEN — 4 of the last 7 calls failed",
+            "Call  8: threshold ok      · rate BLOCKED (4 of 7 failed)",
+            "Call 10: threshold ok      · rate BLOCKED (4 of 7 failed)",
+            "threshold = 3: state CLOSED, calls 10, successes 5, failures 5, rejected 0",
+            "failure_rate = 0.5: state OPEN, calls 10, successes 3, failures 4, rejected 3",
+        ],
     );
 
     // 7: two calls fit in the budget at once; each wave goes when the one before gives

@@ -140,6 +140,71 @@ pub async fn ours_open(x: u64) -> Result<u64, Error> {
     Err(Error::Fail)
 }
 
+/// The rate mode: half of the last 100 calls failing opens it (stays closed here).
+#[circuit(failure_rate = 0.5, window = 100, min_calls = 10, recovery = 30s)]
+pub async fn ours_rate(x: u64) -> Result<u64, Error> {
+    if x % 10 == 9 {
+        Err(Error::Fail)
+    } else {
+        Ok(op(x))
+    }
+}
+
+/// The rate mode over time: half of the last 30s's calls (each call reads the clock).
+#[circuit(failure_rate = 0.5, window = 30s, min_calls = 10, recovery = 30s)]
+pub async fn ours_rate_time(x: u64) -> Result<u64, Error> {
+    if x % 10 == 9 {
+        Err(Error::Fail)
+    } else {
+        Ok(op(x))
+    }
+}
+
+/// One breaker per model: the lookup of an existing key on every call.
+#[circuit(threshold = 3, recovery = 30s, key = model)]
+pub async fn ours_keyed(model: &str, x: u64) -> Result<u64, Error> {
+    if x % 10 == 9 {
+        Err(Error::Fail)
+    } else {
+        Ok(op(x))
+    }
+}
+
+/// The keyed family alone, as `#[circuit(key = ..)]` uses it.
+pub static KEYED: resilience::circuit::Breakers = resilience::circuit::Breakers::new(
+    match resilience::CircuitBreaker::builder()
+        .name("bench/keyed")
+        .build()
+    {
+        Ok(breaker) => breaker,
+        Err(_) => panic!("valid settings"),
+    },
+    resilience::circuit::Scope::PerKey,
+    std::num::NonZeroUsize::new(1024).unwrap(),
+);
+
+/// What a user would write by hand for breakers per key: a map behind a lock.
+pub fn hand_keyed() -> &'static std::sync::Mutex<
+    std::collections::HashMap<String, std::sync::Arc<recloser::AsyncRecloser>>,
+> {
+    static MAP: std::sync::OnceLock<
+        std::sync::Mutex<
+            std::collections::HashMap<String, std::sync::Arc<recloser::AsyncRecloser>>,
+        >,
+    > = std::sync::OnceLock::new();
+    MAP.get_or_init(Default::default)
+}
+
+pub fn hand_keyed_lookup(key: &str) -> std::sync::Arc<recloser::AsyncRecloser> {
+    let mut map = hand_keyed().lock().expect("not poisoned");
+    if let Some(breaker) = map.get(key) {
+        return breaker.clone();
+    }
+    let breaker = std::sync::Arc::new(recloser_breaker(100, THIRTY_SECONDS));
+    map.insert(key.to_owned(), breaker.clone());
+    breaker
+}
+
 #[timeout(10s)]
 pub async fn ours_timeout(x: u64) -> Result<u64, Error> {
     Ok(op(x))
@@ -224,6 +289,24 @@ pub fn failsafe_breaker(threshold: u32, recovery: Duration) -> Failsafe {
         .failure_policy(failure_policy::consecutive_failures(
             threshold,
             backoff::constant(recovery),
+        ))
+        .build()
+}
+
+pub type FailsafeRate = failsafe::StateMachine<
+    failsafe::failure_policy::SuccessRateOverTimeWindow<failsafe::backoff::Constant>,
+    (),
+>;
+
+/// failsafe's success-rate policy: below 50 % success over 30s, with at least 10 calls.
+pub fn failsafe_rate_breaker() -> FailsafeRate {
+    use failsafe::{backoff, failure_policy};
+    failsafe::Config::new()
+        .failure_policy(failure_policy::success_rate_over_time_window(
+            0.5,
+            10,
+            THIRTY_SECONDS,
+            backoff::constant(THIRTY_SECONDS),
         ))
         .build()
 }
@@ -469,6 +552,104 @@ const CASES: &[Case] = &[
             calls!(n, |x| breaker.call(failing(x)));
         },
         bytes: || size_of_val(&recloser_breaker(1, ONE_HOUR).call(failing(0))),
+    },
+    // #[circuit(failure_rate = 0.5, window = 100)], closed (10% failures).
+    Case {
+        group: "circuit_rate",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_rate(x)),
+        bytes: || size_of_val(&ours_rate(0)),
+    },
+    Case {
+        group: "circuit_rate",
+        name: "recloser",
+        run: |n| {
+            let breaker = recloser_breaker(100, THIRTY_SECONDS);
+            calls!(n, |x| breaker.call(flaky(x)));
+        },
+        bytes: || size_of_val(&recloser_breaker(100, THIRTY_SECONDS).call(flaky(0))),
+    },
+    // #[circuit(failure_rate = 0.5, window = 30s)], closed (10% failures).
+    Case {
+        group: "circuit_rate_time",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_rate_time(x)),
+        bytes: || size_of_val(&ours_rate_time(0)),
+    },
+    Case {
+        group: "circuit_rate_time",
+        name: "failsafe",
+        run: |n| {
+            use failsafe::futures::CircuitBreaker;
+            let breaker = failsafe_rate_breaker();
+            calls!(n, |x| breaker.call(flaky(x)));
+        },
+        bytes: || {
+            use failsafe::futures::CircuitBreaker;
+            size_of_val(&failsafe_rate_breaker().call(flaky(0)))
+        },
+    },
+    // #[circuit(key = model)], closed (10% failures), the same key every call.
+    Case {
+        group: "circuit_keyed",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_keyed("gpt-4", x)),
+        bytes: || size_of_val(&ours_keyed("gpt-4", 0)),
+    },
+    // The lookup of an existing key alone.
+    Case {
+        group: "keyed_lookup",
+        name: "ours",
+        run: |n| {
+            for i in 0..n {
+                black_box(i);
+                drop(black_box(KEYED.for_key(black_box("gpt-4"))));
+            }
+        },
+        bytes: || size_of_val(&KEYED.for_key("gpt-4")),
+    },
+    Case {
+        group: "keyed_lookup",
+        name: "mutex+hashmap",
+        run: |n| {
+            for i in 0..n {
+                black_box(i);
+                drop(black_box(hand_keyed_lookup(black_box("gpt-4"))));
+            }
+        },
+        bytes: || size_of_val(&hand_keyed_lookup("gpt-4")),
+    },
+    // The same, two keys taking turns (the last key found is looked at first: here it is
+    // never the one asked for).
+    Case {
+        group: "keyed_lookup_2",
+        name: "ours",
+        run: |n| {
+            for i in 0..n {
+                let key = if black_box(i) % 2 == 0 {
+                    "gpt-4"
+                } else {
+                    "claude"
+                };
+                drop(black_box(KEYED.for_key(black_box(key))));
+            }
+        },
+        bytes: || size_of_val(&KEYED.for_key("gpt-4")),
+    },
+    Case {
+        group: "keyed_lookup_2",
+        name: "mutex+hashmap",
+        run: |n| {
+            for i in 0..n {
+                let key = if black_box(i) % 2 == 0 {
+                    "gpt-4"
+                } else {
+                    "claude"
+                };
+                drop(black_box(hand_keyed_lookup(black_box(key))));
+            }
+        },
+        bytes: || size_of_val(&hand_keyed_lookup("gpt-4")),
     },
     // #[timeout] on a ready body.
     Case {

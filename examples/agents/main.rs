@@ -24,7 +24,8 @@
 //! 4. `#[fallback]`, `#[circuit]`, `#[retry]` and `#[timeout]` stacked on one function;
 //! 5. a chain of fallback agents: GPT-4, then GPT-3.5, then a local model;
 //! 6. `#[hedge]` racing a stuck replica, and a retry budget capping retries in an outage;
-//! 7. `#[rate_limit]`: a token budget paced over a burst of calls, estimates given back.
+//! 7. `#[rate_limit]`: a token budget paced over a burst of calls, estimates given back;
+//! 8. a failure-rate breaker opening on a burst that never fails three times in a row.
 
 pub mod console;
 mod llm;
@@ -86,6 +87,7 @@ pub async fn run(seed: u64, out: &Console) {
     fallback_agents(out).await;
     hedging_and_budget(out).await;
     token_budget(out).await;
+    rate_breaker(out).await;
 }
 
 // ─── 1. Failure simulation ───────────────────────────────────────────────────────────
@@ -267,6 +269,7 @@ fn state_name(state: State) -> &'static str {
         State::Closed => "CLOSED",
         State::Open => "OPEN",
         State::HalfOpen => "HALF_OPEN",
+        State::Isolated => "ISOLATED",
     }
 }
 
@@ -648,6 +651,91 @@ async fn token_budget(out: &Console) {
             secs(refused.retry_in())
         ));
     }
+}
+
+// ─── 8. A failure-rate breaker ───────────────────────────────────────────────────────
+
+/// A deployment that fails every other call: half its traffic lost, yet never three
+/// failures in a row.
+struct Deployment {
+    calls: std::cell::Cell<u32>,
+}
+
+impl Deployment {
+    async fn complete(&self) -> Result<Reply, ApiError> {
+        let call = self.calls.replace(self.calls.get() + 1);
+        sleep(llm::LATENCY).await;
+        if call % 2 == 0 {
+            Err(ApiError::Server(503))
+        } else {
+            Ok(Reply {
+                content: "ok".to_owned(),
+                tokens: 1,
+            })
+        }
+    }
+}
+
+/// Scene 3's breaker: three failures in a row open it.
+#[circuit(threshold = 3, recovery = 30s, name = "consecutive")]
+async fn by_count(deployment: &Deployment) -> Result<Reply, ApiError> {
+    deployment.complete().await
+}
+
+/// Half of the last 20 calls failing opens it, once 6 calls are in.
+#[circuit(failure_rate = 0.5, min_calls = 6, window = 20, recovery = 30s, name = "rate")]
+async fn by_rate(deployment: &Deployment) -> Result<Reply, ApiError> {
+    deployment.complete().await
+}
+
+async fn rate_breaker(out: &Console) {
+    out.section("8. A failure-rate breaker");
+    out.say("#[circuit(threshold = 3)]  beside");
+    out.say("#[circuit(failure_rate = 0.5, min_calls = 6, window = 20)]");
+    out.say("A deployment that fails every other call (503): never 3 failures in a row.");
+    out.blank();
+    let (left, right) = (
+        Deployment {
+            calls: std::cell::Cell::new(0),
+        },
+        Deployment {
+            calls: std::cell::Cell::new(0),
+        },
+    );
+    let (mut calls, mut failed) = (0, 0);
+    for call in 1..=10 {
+        let verdict = |result: &Result<Reply, ApiError>| match result {
+            Ok(_) => out.paint(Tone::Good, "ok     "),
+            Err(ApiError::Open(_)) => out.paint(Tone::Blocked, "BLOCKED"),
+            Err(_) => out.paint(Tone::Bad, "FAILED "),
+        };
+        let count = by_count(&left).await;
+        let before = state_of("rate");
+        let rate = by_rate(&right).await;
+        if !matches!(rate, Err(ApiError::Open(_))) {
+            calls += 1;
+            failed += u32::from(rate.is_err());
+        }
+        out.at(format_args!(
+            "  Call {call:2}: threshold {} · rate {} ({failed} of {calls} failed)",
+            verdict(&count),
+            verdict(&rate),
+        ));
+        if before == Some(State::Closed) && state_of("rate") == Some(State::Open) {
+            out.at(out.bold(format_args!(
+                ">>> Rate circuit OPEN — {failed} of the last {calls} calls failed"
+            )));
+        }
+    }
+    out.blank();
+    out.say(format_args!(
+        "  threshold = 3: {}",
+        breaker_stats("consecutive")
+    ));
+    out.say(format_args!(
+        "  failure_rate = 0.5: {}",
+        breaker_stats("rate")
+    ));
 }
 
 // ─── Helpers ─────────────────────────────────────────────────────────────────────────

@@ -14,6 +14,7 @@
 //! | [`hedge`] | hedged calls: another copy after a delay, the first answer wins |
 //! | [`chaos`] | seeded fault injection for tests and demos |
 //! | [`registry`] | every named breaker, for dashboards and tests |
+//! | [`keyed`] | a family of members by key (breakers per model, limiters per host) |
 //! | [`pipeline`] | the driver the attribute macros expand into |
 //! | `http` | (feature `http`) transient or permanent, and the server's delay, from an HTTP outcome |
 //!
@@ -33,17 +34,24 @@ pub mod hedge;
 #[cfg(feature = "http")]
 pub mod http;
 mod human;
+pub mod keyed;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod splitmix;
+mod sync;
 pub mod timeout;
 mod waitlist;
 
 pub use bulkhead::{Bulkhead, BulkheadFull};
 pub use circuit::{CircuitBreaker, CircuitOpen, State, Stats};
+
 pub use config::ConfigError;
+/// The link-time list behind [`registry::ATTRIBUTES`], for the attribute macros'
+/// expansions. Not public API.
+#[doc(hidden)]
+pub use linkme as __linkme;
 pub use rate_limit::{RateLimited, RateLimiter};
 pub use retry::RetryBudget;
 pub use timeout::TimedOut;

@@ -2,9 +2,18 @@
 //! limiters, bulkheads, retry budgets), by name, for dashboards, health endpoints,
 //! metrics and tests.
 //!
-//! `#[circuit]` keeps one breaker per function in a `static` and registers it on the
-//! function's first call, so the breaker behind any decorated function can be found by
-//! its name without threading references through the program:
+//! Every `#[circuit]`'s breakers are here **from start-up**, before their function ever
+//! runs: each expansion adds its `static` to a link-time list ([`ATTRIBUTES`], with the
+//! `linkme` crate: the linker gathers them, no code runs at start-up), so a health
+//! endpoint lists every breaker of the program at once. A function's breaker is its own
+//! entry; the breakers of a method (one per `Self` type) and of a `key = ..` (one per
+//! key) are one entry whose status lists its members ([`Value::Members`]), each member
+//! also found by its own name (`"app::OpenAi::chat"`, `"llm/gpt-4"`) through
+//! [`circuit`]. Members appear as they are made (a type's at its first call, a key's at
+//! its first use).
+//!
+//! Breakers made in code register with [`CircuitBreaker::register`] (or [`register`]
+//! for any protection), and can then be found the same way:
 //!
 //! ```
 //! use resilience_core::{circuit::CircuitBreaker, registry};
@@ -19,19 +28,33 @@
 //! println!("{} is {}: {:?}", breaker.name(), breaker.state(), breaker.stats());
 //! ```
 //!
-//! The registry is a `Mutex` around a list, and that is fine: it is locked only when a
-//! breaker registers for the first time and when someone looks breakers up. Calls
-//! never touch it; [`CircuitBreaker::register`] is a single atomic load once the breaker
-//! is in. Breakers are never removed, which is what lets lookups hand out
-//! `&'static CircuitBreaker`. Only `'static` breakers can register; a breaker owned by
-//! a client instance is reached through that instance instead.
+//! The registry of breakers made in code is a `Mutex` around a list, and that is fine:
+//! it is locked only when a breaker registers for the first time and when someone looks
+//! breakers up. Calls never touch it; [`CircuitBreaker::register`] is a single atomic
+//! load once the breaker is in. Breakers are never removed, which is what lets lookups
+//! hand out `&'static CircuitBreaker`: a keyed breaker found by name is kept by its
+//! family for good (never evicted), so the reference stays that key's. Only `'static`
+//! breakers can register; a breaker owned by a client instance is reached through that
+//! instance instead.
 
 use core::any::Any;
 use core::time::Duration;
 use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::circuit::CircuitBreaker;
+use crate::circuit::{Breakers, CircuitBreaker};
+
+/// The attributes' protections, gathered by the linker: every expansion of `#[circuit]`
+/// (and of any attribute that keeps state) adds its `static` here. Read through [`all`].
+///
+/// ```
+/// // What an expansion adds next to its `static`:
+/// // #[linkme::distributed_slice(resilience_core::registry::ATTRIBUTES)]
+/// // static ENTRY: &'static dyn Protection = &BREAKERS;
+/// assert!(resilience_core::registry::ATTRIBUTES.len() < usize::MAX);
+/// ```
+#[linkme::distributed_slice]
+pub static ATTRIBUTES: [&'static dyn Protection];
 
 /// Something that protects calls and keeps state worth looking at: a circuit breaker, a
 /// rate limiter, a bulkhead, a retry budget. Registered ones are listed by [`all`].
@@ -218,7 +241,9 @@ pub fn register<P: Protection>(protection: &'static P) {
     protection.registered();
 }
 
-/// Every registered protection, in registration order.
+/// Every protection: the attributes' (from start-up, in link order), then those
+/// registered in code (in registration order). Attributes that share a breaker by name
+/// are one entry.
 ///
 /// ```
 /// use resilience_core::{circuit::CircuitBreaker, registry};
@@ -234,7 +259,21 @@ pub fn register<P: Protection>(protection: &'static P) {
 /// }
 /// ```
 pub fn all() -> Vec<&'static dyn Protection> {
-    lock().clone()
+    let mut all: Vec<&'static dyn Protection> = ATTRIBUTES
+        .iter()
+        .copied()
+        .filter(|entry| {
+            let any: &'static dyn Any = *entry;
+            any.downcast_ref::<Breakers>()
+                .is_none_or(Breakers::is_owner)
+        })
+        .collect();
+    for entry in lock().iter() {
+        if !all.iter().any(|e| core::ptr::addr_eq(*e, *entry)) {
+            all.push(*entry);
+        }
+    }
+    all
 }
 
 /// The registered protection of `kind` named `name` (the first registered, when several
@@ -244,14 +283,14 @@ pub fn all() -> Vec<&'static dyn Protection> {
 /// assert!(resilience_core::registry::find("circuit", "no such breaker").is_none());
 /// ```
 pub fn find(kind: &str, name: &str) -> Option<&'static dyn Protection> {
-    lock()
-        .iter()
-        .copied()
+    all()
+        .into_iter()
         .find(|p| p.kind() == kind && p.name() == name)
 }
 
-/// The registered breaker named `name`, if any. When several registered breakers share
-/// a name, this is the first one registered.
+/// The breaker named `name`, if any: an attribute's, a member of an attribute's family
+/// (`"app::OpenAi::chat"`, `"llm/gpt-4"`: such a keyed breaker is then kept for good),
+/// or one registered in code. When several share a name, the first in [`all`]'s order.
 ///
 /// ```
 /// use resilience_core::registry;
@@ -259,12 +298,19 @@ pub fn find(kind: &str, name: &str) -> Option<&'static dyn Protection> {
 /// assert!(registry::circuit("no such breaker").is_none());
 /// ```
 pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
-    circuits()
-        .into_iter()
-        .find(|breaker| breaker.name() == name)
+    all().into_iter().find_map(|entry| {
+        let any: &'static dyn Any = entry;
+        if let Some(breaker) = any.downcast_ref::<CircuitBreaker>() {
+            return (breaker.name() == name).then_some(breaker);
+        }
+        any.downcast_ref::<Breakers>()?.find(name)
+    })
 }
 
-/// Every registered breaker, in registration order.
+/// Every breaker, in [`all`]'s order: the attributes' (a function's, and a method's
+/// for each `Self` type so far) and those registered in code. Keyed breakers are not
+/// listed one by one (that would keep them from eviction): see their family's entry in
+/// [`all`], or look one up by name with [`circuit`].
 ///
 /// ```
 /// use resilience_core::{circuit::CircuitBreaker, registry};
@@ -281,10 +327,16 @@ pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
 /// assert!(registry::circuits().iter().any(|b| std::ptr::eq(*b, &A)));
 /// ```
 pub fn circuits() -> Vec<&'static CircuitBreaker> {
-    lock()
-        .iter()
-        .filter_map(|p| (*p as &dyn Any).downcast_ref::<CircuitBreaker>())
-        .collect()
+    let mut out = Vec::new();
+    for entry in all() {
+        let any: &'static dyn Any = entry;
+        if let Some(breaker) = any.downcast_ref::<CircuitBreaker>() {
+            out.push(breaker);
+        } else if let Some(breakers) = any.downcast_ref::<Breakers>() {
+            breakers.listed(&mut out);
+        }
+    }
+    out
 }
 
 /// Registers `protection` unless one of its type, kind and name is registered already:

@@ -13,7 +13,9 @@
 //!   a transition made after it was admitted;
 //! - the counters add up: every call is counted once, in the counter its caller saw;
 //! - a dropped (cancelled) probe gives its slot back: a half-open breaker at rest has
-//!   exactly `probes` free slots.
+//!   exactly `probes` free slots;
+//! - the rate modes' window loses no record to a bucket's rotation, and two failures
+//!   that together reach the rate open the breaker (one of them sees both), once.
 //!
 //! Build and run (a separate target dir keeps the normal build's artefacts):
 //!
@@ -42,8 +44,9 @@ use std::time::{Duration, Instant};
 
 use loom::thread;
 use resilience_core::circuit::{
-    CircuitBreaker, CircuitBreakerBuilder, Permit, State, Stats, loom_clock,
+    CircuitBreaker, CircuitBreakerBuilder, Permit, State, Stats, Window, loom_clock,
 };
+use resilience_core::registry::{Protection, Value};
 
 const RECOVERY: Duration = Duration::from_secs(10);
 
@@ -191,7 +194,7 @@ fn a_success_racing_the_opening_failure() {
                 b.try_acquire().unwrap().failure();
                 assert_eq!(b.state(), State::Open);
             }
-            State::HalfOpen => panic!("half-open without the clock moving"),
+            State::HalfOpen | State::Isolated => panic!("{:?} without cause", b.state()),
         }
     });
 }
@@ -516,7 +519,103 @@ fn many_transitions_keep_the_books_straight() {
                     assert_eq!(b.state(), State::Closed);
                 }
                 State::HalfOpen => assert_all_probe_slots_free(b),
+                State::Isolated => panic!("nobody isolated it"),
             }
+        },
+    );
+}
+
+// ---------------------------------------------------------------- the rate window
+
+/// What the window holds now: (calls, failure rate).
+fn window(b: &CircuitBreaker) -> (u64, f64) {
+    let status = b.status();
+    let Some(Value::Count(calls)) = status.get("window_calls") else {
+        panic!("a rate breaker reports its window");
+    };
+    let Some(Value::Ratio(rate)) = status.get("failure_rate") else {
+        panic!("and its failure rate");
+    };
+    (*calls, *rate)
+}
+
+/// A count window of 2 calls moves to a new bucket at every call: four calls racing
+/// over two buckets rotate each twice. Whatever the order, the window ends holding the
+/// last two calls (a late call whose slice is already over is dropped, never counted
+/// in a newer one), and never opens it (`min_calls` is out of reach).
+#[test]
+fn bucket_rotation_loses_no_record_of_the_last_calls() {
+    check(
+        "bucket_rotation_loses_no_record_of_the_last_calls",
+        BOTH,
+        |reversed| {
+            let b = breaker(
+                CircuitBreaker::builder()
+                    .failure_rate(1.0)
+                    .min_calls(2)
+                    .window(Window::Calls(2)),
+            );
+            let succeed_twice = move || {
+                b.try_acquire().unwrap().success();
+                b.try_acquire().unwrap().success();
+            };
+            let fail_then_succeed = move || {
+                b.try_acquire().unwrap().ignore();
+                b.try_acquire().unwrap().success();
+            };
+            race(reversed, succeed_twice, fail_then_succeed);
+            assert_eq!(b.state(), State::Closed);
+            assert_eq!(window(b), (2, 0.0));
+            assert_eq!(b.stats(), stats(4, 3, 0, 0));
+        },
+    );
+}
+
+/// Two failures that together reach the rate, recorded in two buckets at once: the
+/// breaker opens, exactly once (the fence before summing lets one of them see both).
+#[test]
+fn failures_that_reach_the_rate_together_open_it_once() {
+    check(
+        "failures_that_reach_the_rate_together_open_it_once",
+        ONE,
+        |reversed| {
+            let b = breaker(
+                CircuitBreaker::builder()
+                    .failure_rate(1.0)
+                    .min_calls(2)
+                    .window(Window::Calls(4)),
+            );
+            let fail = move || b.try_acquire().expect("closed").failure();
+            race(reversed, fail, fail);
+            assert_eq!(b.state(), State::Open);
+            assert_eq!(b.stats(), stats(2, 0, 2, 0));
+            assert_eq!(b.try_acquire().unwrap_err().retry_in(), RECOVERY);
+        },
+    );
+}
+
+/// A time window whose bucket still holds a call from a whole window ago: two calls of
+/// the new slice race, one starting the bucket afresh while the other adds to it.
+/// Neither is lost, and the old call is not counted.
+#[test]
+fn a_time_bucket_starts_afresh_while_another_call_adds_to_it() {
+    check(
+        "a_time_bucket_starts_afresh_while_another_call_adds_to_it",
+        ONE,
+        |reversed| {
+            let span = Duration::from_secs(16);
+            let b = breaker(
+                CircuitBreaker::builder()
+                    .failure_rate(1.0)
+                    .min_calls(3)
+                    .window(Window::Time(span)),
+            );
+            b.try_acquire().unwrap().failure();
+            loom_clock::advance(span);
+            let succeed = move || b.try_acquire().unwrap().success();
+            race(reversed, succeed, succeed);
+            assert_eq!(b.state(), State::Closed);
+            assert_eq!(window(b), (2, 0.0));
         },
     );
 }

@@ -304,6 +304,39 @@ pub(crate) fn filter_tokens(slot: &Slot<Filter>) -> TokenStream {
     }
 }
 
+/// A share of calls, above 0 and at most 1: `failure_rate = 0.5`. A literal is checked
+/// here; an expression is left to the runtime's `const` builder.
+pub(crate) fn share(input: ParseStream<'_>, key: &Ident) -> syn::Result<TokenStream> {
+    let expr: Expr = input.parse()?;
+    let value = match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Float(f), ..
+        }) if matches!(f.suffix(), "" | "f64") => f.base10_parse::<f64>().ok(),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(i), ..
+        }) if i.suffix().is_empty() => i.base10_parse::<f64>().ok(),
+        Expr::Lit(_) | Expr::Unary(_) => None,
+        _ => return Ok(quote!(#expr)),
+    };
+    match value {
+        Some(v) if v > 0.0 && v <= 1.0 => {
+            let lit = proc_macro2::Literal::f64_unsuffixed(v);
+            Ok(quote::quote_spanned!(expr.span()=> #lit))
+        }
+        Some(v) if v > 1.0 && v <= 100.0 => Err(syn::Error::new_spanned(
+            &expr,
+            format!(
+                "`{key}` is a share of calls, at most 1: write `{key} = {}` for {v} %",
+                v / 100.0
+            ),
+        )),
+        _ => Err(syn::Error::new_spanned(
+            &expr,
+            format!("`{key}` is a share of calls, above 0 and at most 1, e.g. `{key} = 0.5`"),
+        )),
+    }
+}
+
 /// `crate = ::resilience`, `crate = my::resilience` or `crate = "my::resilience"`.
 pub(crate) fn crate_path(input: ParseStream<'_>, key: &Ident) -> syn::Result<Path> {
     let hint = || {

@@ -10,12 +10,22 @@ fn load_config(key: &str) -> Result<String, ConfigError> {
         )
         .circuit(
             {
-                static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(
-                    ::resilience::__private::CircuitBreaker::builder()
-                        .name("config-server")
-                        .build(),
-                );
-                BREAKER.register()
+                static BREAKERS: ::resilience::__private::Breakers = ::resilience::__private::Breakers::new(
+                        ::resilience::__private::breaker(
+                            ::resilience::__private::CircuitBreaker::builder()
+                                .name("config-server")
+                                .build(),
+                        ),
+                        ::resilience::__private::Scope::Function,
+                        ::resilience::__private::max_keys(1024),
+                    )
+                    .shared();
+                #[::resilience::__private::linkme::distributed_slice(
+                    ::resilience::__private::ATTRIBUTES
+                )]
+                #[linkme(crate = ::resilience::__private::linkme)]
+                static ENTRY: &'static dyn ::resilience::__private::Protection = &BREAKERS;
+                BREAKERS.function_breaker()
             },
             |_| true,
         )
@@ -81,12 +91,23 @@ fn consume(request: Request) -> Result<Response, ConfigError> {
         .name(::core::concat!(::core::module_path!(), "::", "consume"))
         .circuit(
             {
-                static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(
-                    ::resilience::__private::CircuitBreaker::builder()
-                        .name(::core::concat!(::core::module_path!(), "::", "consume"))
-                        .build(),
+                static BREAKERS: ::resilience::__private::Breakers = ::resilience::__private::Breakers::new(
+                    ::resilience::__private::breaker(
+                        ::resilience::__private::CircuitBreaker::builder()
+                            .name(
+                                ::core::concat!(::core::module_path!(), "::", "consume"),
+                            )
+                            .build(),
+                    ),
+                    ::resilience::__private::Scope::Function,
+                    ::resilience::__private::max_keys(1024),
                 );
-                BREAKER.register()
+                #[::resilience::__private::linkme::distributed_slice(
+                    ::resilience::__private::ATTRIBUTES
+                )]
+                #[linkme(crate = ::resilience::__private::linkme)]
+                static ENTRY: &'static dyn ::resilience::__private::Protection = &BREAKERS;
+                BREAKERS.own_breaker()
             },
             |_| true,
         )

@@ -65,12 +65,23 @@ fn blocking(prompt: &str) -> Result<String, ApiError> {
         )
         .circuit(
             {
-                static BREAKER: my::vendored::resilience::__private::CircuitBreaker = my::vendored::resilience::__private::breaker(
-                    my::vendored::resilience::__private::CircuitBreaker::builder()
-                        .name(::core::concat!(::core::module_path!(), "::", "blocking"))
-                        .build(),
+                static BREAKERS: my::vendored::resilience::__private::Breakers = my::vendored::resilience::__private::Breakers::new(
+                    my::vendored::resilience::__private::breaker(
+                        my::vendored::resilience::__private::CircuitBreaker::builder()
+                            .name(
+                                ::core::concat!(::core::module_path!(), "::", "blocking"),
+                            )
+                            .build(),
+                    ),
+                    my::vendored::resilience::__private::Scope::Function,
+                    my::vendored::resilience::__private::max_keys(1024),
                 );
-                BREAKER.register()
+                #[my::vendored::resilience::__private::linkme::distributed_slice(
+                    my::vendored::resilience::__private::ATTRIBUTES
+                )]
+                #[linkme(crate = my::vendored::resilience::__private::linkme)]
+                static ENTRY: &'static dyn my::vendored::resilience::__private::Protection = &BREAKERS;
+                BREAKERS.own_breaker()
             },
             |_| true,
         )

@@ -15,15 +15,24 @@ async fn gpt4(prompt: &str) -> Result<String, ApiError> {
         )
         .circuit(
             {
-                static BREAKER: ::resilience::__private::CircuitBreaker = ::resilience::__private::breaker(
-                    ::resilience::__private::CircuitBreaker::builder()
-                        .name(::core::concat!(::core::module_path!(), "::", "gpt4"))
-                        .threshold(3)
-                        .recovery(::core::time::Duration::from_secs(30))
-                        .success_threshold(2)
-                        .build(),
+                static BREAKERS: ::resilience::__private::Breakers = ::resilience::__private::Breakers::new(
+                    ::resilience::__private::breaker(
+                        ::resilience::__private::CircuitBreaker::builder()
+                            .name(::core::concat!(::core::module_path!(), "::", "gpt4"))
+                            .threshold(3)
+                            .recovery(::core::time::Duration::from_secs(30))
+                            .success_threshold(2)
+                            .build(),
+                    ),
+                    ::resilience::__private::Scope::Function,
+                    ::resilience::__private::max_keys(1024),
                 );
-                BREAKER.register()
+                #[::resilience::__private::linkme::distributed_slice(
+                    ::resilience::__private::ATTRIBUTES
+                )]
+                #[linkme(crate = ::resilience::__private::linkme)]
+                static ENTRY: &'static dyn ::resilience::__private::Protection = &BREAKERS;
+                BREAKERS.own_breaker()
             },
             |_| true,
         )

@@ -4,6 +4,7 @@ use core::fmt;
 use std::time::Duration;
 
 use super::State;
+use super::name::Name;
 
 /// A call refused by a [`CircuitBreaker`](super::CircuitBreaker): it is open, or half-open
 /// with every probe slot taken.
@@ -21,9 +22,9 @@ use super::State;
 /// assert_eq!(err.retry_in(), Duration::from_millis(12_500));
 /// assert_eq!(err.to_string(), "circuit `gpt4` is open; retry in 12.5s");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CircuitOpen {
-    name: &'static str,
+    name: Name,
     state: State,
     retry_in: Duration,
 }
@@ -43,6 +44,15 @@ impl CircuitOpen {
     /// ```
     pub const fn new(name: &'static str, retry_in: Duration) -> Self {
         Self {
+            name: Name::Static(name),
+            state: State::Open,
+            retry_in,
+        }
+    }
+
+    /// The error for an open breaker, from the breaker.
+    pub(crate) fn open(name: Name, retry_in: Duration) -> Self {
+        Self {
             name,
             state: State::Open,
             retry_in,
@@ -50,11 +60,21 @@ impl CircuitOpen {
     }
 
     /// The error for a half-open breaker whose probe slots are all taken.
-    pub(crate) const fn probe_limit(name: &'static str) -> Self {
+    pub(crate) fn probe_limit(name: Name) -> Self {
         Self {
             name,
             state: State::HalfOpen,
             retry_in: Duration::ZERO,
+        }
+    }
+
+    /// The error for an isolated breaker: no call passes until it is reset, so the
+    /// wait is unbounded ([`Duration::MAX`]: a retry above gives up at once).
+    pub(crate) fn isolated(name: Name) -> Self {
+        Self {
+            name,
+            state: State::Isolated,
+            retry_in: Duration::MAX,
         }
     }
 
@@ -65,12 +85,14 @@ impl CircuitOpen {
     /// # use resilience_core::circuit::CircuitOpen;
     /// assert_eq!(CircuitOpen::new("db", Duration::ZERO).name(), "db");
     /// ```
-    pub const fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// How long until the breaker admits a call again: the rest of the recovery period
-    /// when open, [`Duration::ZERO`] when refused for the half-open probe limit.
+    /// when open, [`Duration::ZERO`] when refused for the half-open probe limit,
+    /// [`Duration::MAX`] when isolated (only a [`reset`](super::CircuitBreaker::reset)
+    /// lets calls through again).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -82,8 +104,8 @@ impl CircuitOpen {
         self.retry_in
     }
 
-    /// The state the breaker refused the call in: [`State::Open`], or
-    /// [`State::HalfOpen`] when every probe slot was taken.
+    /// The state the breaker refused the call in: [`State::Open`],
+    /// [`State::HalfOpen`] when every probe slot was taken, or [`State::Isolated`].
     ///
     /// ```
     /// # use std::time::Duration;
@@ -104,6 +126,11 @@ impl fmt::Display for CircuitOpen {
                 "circuit `{}` is half-open and all its probe slots are taken; retry in {}",
                 self.name,
                 crate::human::duration(self.retry_in)
+            ),
+            State::Isolated => write!(
+                f,
+                "circuit `{}` is isolated; no call passes until it is reset",
+                self.name
             ),
             _ => write!(
                 f,

@@ -13,12 +13,52 @@ use core::future::Future;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use core::task::{Context, Poll, ready};
+use core::time::Duration;
 
 use pin_project_lite::pin_project;
 
 use super::permit::{Settled, Ticket};
 use super::{CircuitBreaker, CircuitOpen};
 use crate::pipeline::{Builder, Layer, Outcome, PipelineContext, Stack, Step, Then};
+use crate::retry::{NoRetryAfter, RetryAfter};
+
+/// What a circuit layer calls through: a breaker reference, a held member of a keyed
+/// family, or nothing (a full family let the call through uncovered).
+///
+/// ```
+/// use resilience_core::circuit::{BreakerRef, CircuitBreaker};
+///
+/// let breaker = CircuitBreaker::builder().build()?;
+/// assert!((&breaker).breaker().is_some());
+/// assert!(None::<&CircuitBreaker>.breaker().is_none());
+/// # Ok::<(), resilience_core::ConfigError>(())
+/// ```
+pub trait BreakerRef {
+    /// The breaker, if there is one for this call.
+    fn breaker(&self) -> Option<&CircuitBreaker>;
+}
+
+impl BreakerRef for &CircuitBreaker {
+    #[inline(always)]
+    fn breaker(&self) -> Option<&CircuitBreaker> {
+        Some(self)
+    }
+}
+
+/// A breaker behind a smart pointer: `&Arc<CircuitBreaker>`, `&LazyLock<CircuitBreaker>`.
+impl<T: core::ops::Deref<Target = CircuitBreaker>> BreakerRef for &T {
+    #[inline(always)]
+    fn breaker(&self) -> Option<&CircuitBreaker> {
+        Some(self)
+    }
+}
+
+impl<B: BreakerRef> BreakerRef for Option<B> {
+    #[inline(always)]
+    fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.as_ref().and_then(B::breaker)
+    }
+}
 
 /// `E` can carry a [`CircuitOpen`] rejection.
 ///
@@ -47,8 +87,10 @@ impl<E: From<CircuitOpen>> FromCircuitOpen for E {}
 /// `#[circuit]`'s layer: everything below it is one call of a [`CircuitBreaker`].
 ///
 /// `counts` says which errors count as failures; the others pass through and count as
-/// neither. A rejection is answered with `E::from(CircuitOpen)` and its `retry_in`, so
-/// a retry above waits it out.
+/// neither. `retry_after` reads a server delay out of a counted failure (a `429`'s
+/// `Retry-After`): a breaker it opens stays open at least that long. A rejection is
+/// answered with `E::from(CircuitOpen)` and its `retry_in`, so a retry above waits it
+/// out.
 ///
 /// ```
 /// use resilience_core::{circuit::CircuitLayer, pipeline::pipeline, CircuitBreaker, CircuitOpen};
@@ -58,20 +100,23 @@ impl<E: From<CircuitOpen>> FromCircuitOpen for E {}
 /// let p = pipeline::<Result<(), E>>().layer(CircuitLayer::new(&breaker, |_: &E| true)).build();
 /// # let _ = p;
 /// ```
-pub struct CircuitLayer<'a, E, Counts> {
-    breaker: &'a CircuitBreaker,
+pub struct CircuitLayer<B, E, Counts, RA = NoRetryAfter> {
+    breaker: B,
     counts: Counts,
+    retry_after: RA,
+    /// `counts(error)` and `retry_after(error)`, taken where their bounds are checked:
+    /// the layer and its stack carry none, so a `when` or `retry_after` of the wrong
+    /// type is one error, at the builder call.
+    test: fn(&Counts, &E) -> bool,
+    read: fn(&mut RA, &E) -> Option<Duration>,
     /// `E::from`, taken where `E: From<CircuitOpen>` is checked, so a missing impl is
     /// one error at the builder call, not one per method the expansion calls. (A
     /// pointer: as an `impl Fn` it would take no space, but a missing impl would be
     /// reported twice.)
     open: fn(CircuitOpen) -> E,
-    /// `counts(error)`, likewise taken where `Counts: Fn(&E) -> bool` is checked: the
-    /// layer carries no bound, so a `when` of the wrong type is one error.
-    test: fn(&Counts, &E) -> bool,
 }
 
-impl<'a, E, Counts> CircuitLayer<'a, E, Counts> {
+impl<B, E, Counts> CircuitLayer<B, E, Counts> {
     /// The layer for `breaker`, counting the errors `counts` accepts as failures.
     ///
     /// ```
@@ -79,10 +124,10 @@ impl<'a, E, Counts> CircuitLayer<'a, E, Counts> {
     /// # #[derive(Debug)] struct E; impl From<CircuitOpen> for E { fn from(_: CircuitOpen) -> Self { E } }
     ///
     /// let breaker = CircuitBreaker::builder().build().unwrap();
-    /// let layer = CircuitLayer::<E, _>::new(&breaker, |_: &E| true);
+    /// let layer = CircuitLayer::<_, E, _>::new(&breaker, |_: &E| true);
     /// # let _ = layer;
     /// ```
-    pub fn new(breaker: &'a CircuitBreaker, counts: Counts) -> Self
+    pub fn new(breaker: B, counts: Counts) -> Self
     where
         E: FromCircuitOpen,
         Counts: Fn(&E) -> bool,
@@ -90,24 +135,52 @@ impl<'a, E, Counts> CircuitLayer<'a, E, Counts> {
         CircuitLayer {
             breaker,
             counts,
-            open: E::from,
+            retry_after: NoRetryAfter,
             test: |counts, error| counts(error),
+            read: |_, _| None,
+            open: E::from,
+        }
+    }
+
+    /// Reads a server delay out of each counted failure (see [`CircuitLayer`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::{circuit::CircuitLayer, CircuitBreaker, CircuitOpen};
+    /// # #[derive(Debug)] struct E; impl From<CircuitOpen> for E { fn from(_: CircuitOpen) -> Self { E } }
+    ///
+    /// let breaker = CircuitBreaker::builder().build().unwrap();
+    /// let layer = CircuitLayer::<_, E, _>::new(&breaker, |_: &E| true)
+    ///     .retry_after(|_: &E| Some(Duration::from_secs(60)));
+    /// # let _ = layer;
+    /// ```
+    pub fn retry_after<RA: RetryAfter<E>>(self, retry_after: RA) -> CircuitLayer<B, E, Counts, RA> {
+        CircuitLayer {
+            breaker: self.breaker,
+            counts: self.counts,
+            retry_after,
+            test: self.test,
+            read: RA::retry_after,
+            open: self.open,
         }
     }
 }
 
-impl<'a, T, E, Counts> Layer<T, E> for CircuitLayer<'a, E, Counts> {
-    type Stack<S: Stack<T, E>> = CircuitStack<'a, E, Counts, S>;
+impl<T, E, B: BreakerRef, Counts, RA> Layer<T, E> for CircuitLayer<B, E, Counts, RA> {
+    type Stack<S: Stack<T, E>> = CircuitStack<B, E, Counts, S, RA>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> CircuitStack<'a, E, Counts, S> {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> Self::Stack<S> {
         CircuitStack {
             breaker: self.breaker,
             held: None,
+            started: 0,
             counts: self.counts,
+            retry_after: self.retry_after,
+            test: self.test,
+            read: self.read,
             call: AtomicU8::new(UNWATCHED),
             open: self.open,
-            test: self.test,
             inner,
         }
     }
@@ -125,33 +198,67 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     /// # let _ = p;
     /// ```
     #[inline(always)]
-    pub fn circuit<Counts: Fn(&E) -> bool>(
+    pub fn circuit<B: BreakerRef, Counts: Fn(&E) -> bool>(
         self,
-        breaker: &CircuitBreaker,
+        breaker: B,
         counts: Counts,
-    ) -> Builder<T, E, Then<L, CircuitLayer<'_, E, Counts>>>
+    ) -> Builder<T, E, Then<L, CircuitLayer<B, E, Counts>>>
     where
         E: FromCircuitOpen,
     {
         self.layer(CircuitLayer::new(breaker, counts))
     }
+
+    /// [`circuit`](Self::circuit) with a reader of server delays: a counted failure for
+    /// which `retry_after` returns a delay keeps a breaker it opens open at least that
+    /// long (see [`CircuitLayer::retry_after`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience_core::{pipeline::pipeline, CircuitBreaker, CircuitOpen};
+    /// # #[derive(Debug)] struct E; impl From<CircuitOpen> for E { fn from(_: CircuitOpen) -> Self { E } }
+    /// let breaker = CircuitBreaker::builder().name("llm").build().unwrap();
+    /// let p = pipeline::<Result<(), E>>()
+    ///     .circuit_with(&breaker, |_| true, |_: &E| Some(Duration::from_secs(60)))
+    ///     .build();
+    /// # let _ = p;
+    /// ```
+    #[inline(always)]
+    pub fn circuit_with<B: BreakerRef, Counts: Fn(&E) -> bool, RA: RetryAfter<E>>(
+        self,
+        breaker: B,
+        counts: Counts,
+        retry_after: RA,
+    ) -> WithCircuit<T, E, L, CircuitLayer<B, E, Counts, RA>>
+    where
+        E: FromCircuitOpen,
+    {
+        self.layer(CircuitLayer::new(breaker, counts).retry_after(retry_after))
+    }
 }
 
+/// A builder with one more layer.
+type WithCircuit<T, E, L, Added> = Builder<T, E, Then<L, Added>>;
+
 /// A [`CircuitLayer`] around the stack `S`.
-pub struct CircuitStack<'a, E, Counts, S> {
-    breaker: &'a CircuitBreaker,
+pub struct CircuitStack<B: BreakerRef, E, Counts, S, RA = NoRetryAfter> {
+    breaker: B,
     /// The admission of the call in flight. Still held when the stack is dropped: the
     /// call was cancelled (an outer deadline, a dropped future), or it panicked.
     held: Option<Ticket>,
+    /// When the call in flight started, for a breaker that times calls.
+    started: u64,
     counts: Counts,
+    retry_after: RA,
+    test: fn(&Counts, &E) -> bool,
+    read: fn(&mut RA, &E) -> Option<Duration>,
     /// Where the guarded call stands ([`Watched`]): `UNWATCHED` for blocking calls.
     call: AtomicU8,
     open: fn(CircuitOpen) -> E,
-    test: fn(&Counts, &E) -> bool,
     inner: S,
 }
 
-impl<E, Counts, S> Drop for CircuitStack<'_, E, Counts, S> {
+impl<B: BreakerRef, E, Counts, S, RA> Drop for CircuitStack<B, E, Counts, S, RA> {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(ticket) = self.held {
@@ -160,7 +267,7 @@ impl<E, Counts, S> Drop for CircuitStack<'_, E, Counts, S> {
     }
 }
 
-impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
+impl<B: BreakerRef, E, Counts, S, RA> CircuitStack<B, E, Counts, S, RA> {
     /// Dropped with a call in flight. During a panic that unwound out of the call's
     /// own poll, or of a blocking call (never watched: a panic while its pipeline lives
     /// can only be its own), that is a failure; otherwise, a sibling future's panic
@@ -170,22 +277,26 @@ impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
     fn abandoned(&self, ticket: Ticket) {
         let own_panic = std::thread::panicking() && self.call.load(Relaxed) != IDLE;
         let settled = if own_panic {
-            Settled::Failure
+            Settled::Failure(None)
         } else {
             Settled::Neither
         };
-        self.breaker.settle(ticket, settled);
+        if let Some(breaker) = self.breaker.breaker() {
+            breaker.settle(ticket, self.started, settled);
+        }
     }
-}
 
-impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
     /// Records what the stack below answered.
     #[inline(always)]
     fn up<T>(&mut self, step: Step<T, E>) -> Step<T, E> {
         if let Step::Done { result, .. } = &step {
             if let Some(ticket) = self.held.take() {
                 match result {
-                    Ok(_) => self.breaker.settle(ticket, Settled::Success),
+                    Ok(_) => {
+                        if let Some(breaker) = self.breaker.breaker() {
+                            breaker.settle(ticket, self.started, Settled::Success);
+                        }
+                    }
                     Err(error) => self.failed(ticket, error),
                 }
             }
@@ -193,20 +304,25 @@ impl<E, Counts, S> CircuitStack<'_, E, Counts, S> {
         step
     }
 
-    /// The call below failed: a failure if `counts` says so, else nothing.
+    /// The call below failed: a failure if `counts` says so (with the server's delay,
+    /// if it gave one), else nothing.
     #[cold]
     #[inline(never)]
-    fn failed(&self, ticket: Ticket, error: &E) {
+    fn failed(&mut self, ticket: Ticket, error: &E) {
         let settled = if (self.test)(&self.counts, error) {
-            Settled::Failure
+            Settled::Failure((self.read)(&mut self.retry_after, error))
         } else {
             Settled::Neither
         };
-        self.breaker.settle(ticket, settled);
+        if let Some(breaker) = self.breaker.breaker() {
+            breaker.settle(ticket, self.started, settled);
+        }
     }
 }
 
-impl<T, E, Counts, S: Stack<T, E>> Stack<T, E> for CircuitStack<'_, E, Counts, S> {
+impl<T, E, B: BreakerRef, Counts, S: Stack<T, E>, RA> Stack<T, E>
+    for CircuitStack<B, E, Counts, S, RA>
+{
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = Watched<'s, S::Guard<'s, F>>
@@ -215,9 +331,14 @@ impl<T, E, Counts, S: Stack<T, E>> Stack<T, E> for CircuitStack<'_, E, Counts, S
 
     #[inline(always)]
     fn enter(&mut self) -> Step<T, E> {
-        match self.breaker.try_acquire() {
-            Ok(permit) => {
-                self.held = Some(permit.into_ticket());
+        let Some(breaker) = self.breaker.breaker() else {
+            // No breaker for this call (a full keyed family): it goes through uncovered.
+            return self.inner.enter();
+        };
+        match breaker.admit() {
+            Ok((ticket, started)) => {
+                self.held = Some(ticket);
+                self.started = started;
                 let step = self.inner.enter();
                 self.up(step)
             }
@@ -252,7 +373,9 @@ impl<T, E, Counts, S: Stack<T, E>> Stack<T, E> for CircuitStack<'_, E, Counts, S
     fn cancel(&mut self) {
         // Cancelled calls count as nothing.
         if let Some(ticket) = self.held.take() {
-            self.breaker.settle(ticket, Settled::Neither);
+            if let Some(breaker) = self.breaker.breaker() {
+                breaker.settle(ticket, self.started, Settled::Neither);
+            }
         }
         self.inner.cancel();
     }
@@ -329,9 +452,11 @@ mod tests {
 
     #[test]
     fn the_layer_holds_the_breaker_and_at_most_a_ticket() {
-        // The breaker (8); the ticket of the call in flight (8); `E::from` and the
-        // filter's test (8 each); the flag that tells the call's own panic from a
-        // sibling's (1, padded); the filter itself takes no space.
+        // The breaker (8); the ticket of the call in flight (8: generation and probe
+        // flag, the `Option` in the flag's niche) and its start instant for a timed
+        // breaker (8); `E::from`, the filter's test and the delay's reader (8 each);
+        // the flag that tells the call's own panic from a sibling's (1, padded); the
+        // filter and the absent `retry_after` take no space.
         #[derive(Debug)]
         struct E;
         impl From<CircuitOpen> for E {
@@ -342,6 +467,6 @@ mod tests {
         let breaker = CircuitBreaker::builder().build().unwrap();
         let layer = CircuitLayer::new(&breaker, |_: &E| true);
         let stack = Layer::<(), E>::wrap(layer, Body::new(), &PipelineContext::new("test"));
-        assert_eq!(size_of_val(&stack), 40);
+        assert_eq!(size_of_val(&stack), 56);
     }
 }

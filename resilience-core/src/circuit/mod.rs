@@ -82,16 +82,20 @@
 //! Every transition emits an `info` event and every rejection a `debug` event, with
 //! target `resilience`.
 
+mod breakers;
 mod builder;
 mod call;
 pub(crate) mod clock;
+mod control;
 mod error;
 mod layer;
+mod name;
 mod permit;
 mod protection;
 mod state;
 mod stats;
-mod sync;
+mod transitions;
+mod window;
 
 /// The clock of the `cfg(loom)` build: model-checked tests move it by hand.
 ///
@@ -133,16 +137,29 @@ pub mod loom_clock {
 use core::fmt;
 use std::time::Duration;
 
+/// The breaker's clock, in the nanoseconds its time windows are sliced by: for tests
+/// that model a time window exactly. Not public API.
+#[doc(hidden)]
+pub fn __clock_nanos() -> u64 {
+    clock::now_nanos()
+}
+
+pub use breakers::{Breakers, Kept, Key, Scope};
 pub use builder::CircuitBreakerBuilder;
 pub use error::CircuitOpen;
-pub use layer::{CircuitLayer, CircuitStack, FromCircuitOpen, Watched};
+pub use layer::{BreakerRef, CircuitLayer, CircuitStack, FromCircuitOpen, Watched};
 pub use permit::Permit;
 pub use state::State;
 pub use stats::Stats;
+pub use window::Window;
 
+use core::mem::ManuallyDrop;
+
+use crate::sync::{AtomicBool, AtomicU64, CachePadded, Ordering, fence};
+use name::Name;
 use state::Word;
 use stats::Counters;
-use sync::{AtomicBool, AtomicU64, CachePadded, Ordering, fence};
+use window::{Recent, Slicing};
 
 /// A circuit breaker: lets calls through while the service they reach looks healthy,
 /// rejects them with [`CircuitOpen`] for a recovery period once it does not, then probes.
@@ -169,7 +186,14 @@ pub struct CircuitBreaker {
     /// Read on every call, written only on transitions: its own cache lines.
     hot: CachePadded<Hot>,
     /// Written by every call that finishes.
-    counters: CachePadded<Counters>,
+    counters: CachePadded<Written>,
+}
+
+/// What calls write: the statistics, and the rate modes' window.
+struct Written {
+    stats: Counters,
+    /// Unused in the consecutive mode.
+    recent: Recent,
 }
 
 struct Hot {
@@ -180,22 +204,59 @@ struct Hot {
     open_until: AtomicU64,
     /// Set once the breaker is in the [`registry`](crate::registry).
     registered: AtomicBool,
+    /// `config.name`, or a family member's own name. Never dropped by the breaker
+    /// (a breaker has nothing to drop, so it can be built in a `const`): a family
+    /// releases its members' names (see `release`).
+    name: ManuallyDrop<Name>,
     config: Config,
+    /// Told of every transition once somebody subscribed ([`CircuitBreaker::subscribe`]):
+    /// a leaked `watch::Sender`, null until then.
+    #[cfg(not(loom))]
+    watch: crate::sync::AtomicPtr<tokio::sync::watch::Sender<State>>,
 }
 
 /// Validated settings (see [`CircuitBreakerBuilder`]).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Config {
     name: &'static str,
+    /// Consecutive failures that open it; 0 when only rates do.
     threshold: u32,
     recovery: Duration,
+    recovery_max: Duration,
     success_threshold: u32,
     probes: u32,
+    /// Rates in millionths; 0 when not set.
+    failure_ppm: u32,
+    slow_ppm: u32,
+    slow_call: Option<Duration>,
+    /// `slow_call` in nanoseconds (0 when not set).
+    slow_nanos: u64,
+    min_calls: u32,
+    /// Set when a rate is.
+    window: Option<Window>,
+    /// `window`'s slices.
+    slicing: Slicing,
+    /// Consecutive mode, no clock: the fast paths.
+    plain: bool,
 }
 
 impl Config {
-    const fn recovery_nanos(&self) -> u64 {
-        clock::saturating_nanos(self.recovery)
+    /// The open period after `reopens` re-openings from half-open: `recovery` doubled
+    /// that many times, at most `recovery_max`.
+    fn open_nanos(&self, reopens: u32) -> u64 {
+        let base = clock::saturating_nanos(self.recovery);
+        let max = clock::saturating_nanos(self.recovery_max);
+        if reopens == 0 {
+            return base;
+        }
+        let grown = if reopens >= 64 {
+            u64::MAX
+        } else {
+            base.checked_shl(reopens)
+                .filter(|g| g >> reopens == base)
+                .unwrap_or(u64::MAX)
+        };
+        grown.min(max).max(base)
     }
 }
 
@@ -226,13 +287,18 @@ impl CircuitBreaker {
                 word: AtomicU64::new(Word::INITIAL.bits()),
                 open_until: AtomicU64::new(0),
                 registered: AtomicBool::new(false),
+                name: ManuallyDrop::new(Name::Static(config.name)),
                 config,
+                watch: crate::sync::AtomicPtr::new(core::ptr::null_mut()),
             }),
-            counters: CachePadded(Counters::new()),
+            counters: CachePadded(Written {
+                stats: Counters::new(),
+                recent: Recent::new(),
+            }),
         }
     }
 
-    /// The same, for loom's atomics, which have no `const fn new` (see [`sync`]).
+    /// The same, for loom's atomics, which have no `const fn new` (see `crate::sync`).
     #[cfg(loom)]
     fn from_config(config: Config) -> Self {
         Self {
@@ -240,9 +306,42 @@ impl CircuitBreaker {
                 word: AtomicU64::new(Word::INITIAL.bits()),
                 open_until: AtomicU64::new(0),
                 registered: AtomicBool::new(false),
+                name: ManuallyDrop::new(Name::Static(config.name)),
                 config,
             }),
-            counters: CachePadded(Counters::new()),
+            counters: CachePadded(Written {
+                stats: Counters::new(),
+                recent: Recent::new(),
+            }),
+        }
+    }
+
+    /// A breaker with these settings under another name: a member of a family.
+    ///
+    /// The caller owns what the breaker holds beyond plain values: it must call
+    /// [`release`](Self::release) before dropping it.
+    pub(crate) fn renamed(template: &Self, name: std::sync::Arc<str>) -> Self {
+        let mut breaker = Self::from_config(template.hot.0.config);
+        breaker.hot.0.name = ManuallyDrop::new(Name::Shared(name));
+        breaker
+    }
+
+    /// Frees what a breaker made by [`renamed`](Self::renamed) holds: its name and its
+    /// transition channel.
+    ///
+    /// # Safety
+    ///
+    /// Only once, right before the breaker is dropped.
+    pub(crate) unsafe fn release(&mut self) {
+        // SAFETY: the caller's contract: never used again.
+        unsafe { ManuallyDrop::drop(&mut self.hot.0.name) };
+        #[cfg(not(loom))]
+        {
+            let watch = self.hot.0.watch.load(Ordering::Acquire);
+            if !watch.is_null() {
+                // SAFETY: made by `subscribe` with `Box::into_raw`, and ours alone now.
+                drop(unsafe { Box::from_raw(watch) });
+            }
         }
     }
 
@@ -253,19 +352,88 @@ impl CircuitBreaker {
     /// assert_eq!(CircuitBreaker::builder().build()?.name(), "circuit");
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
-    pub const fn name(&self) -> &'static str {
-        self.hot.0.config.name
+    pub fn name(&self) -> &str {
+        &self.hot.0.name
     }
 
-    /// Consecutive counted failures that open the breaker.
+    /// Consecutive counted failures that open the breaker; 0 when only a rate does.
     ///
     /// ```
     /// # use resilience_core::circuit::CircuitBreaker;
     /// assert_eq!(CircuitBreaker::builder().build()?.threshold(), 3);
+    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.5).build()?.threshold(), 0);
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub const fn threshold(&self) -> u32 {
         self.hot.0.config.threshold
+    }
+
+    /// The longest open period (see [`CircuitBreakerBuilder::recovery_max`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use resilience_core::circuit::CircuitBreaker;
+    /// assert_eq!(CircuitBreaker::builder().build()?.recovery_max(), Duration::from_secs(30));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub const fn recovery_max(&self) -> Duration {
+        self.hot.0.config.recovery_max
+    }
+
+    /// The failure rate that opens the breaker, if it judges one.
+    ///
+    /// ```
+    /// # use resilience_core::circuit::CircuitBreaker;
+    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.25).build()?.failure_rate(), Some(0.25));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn failure_rate(&self) -> Option<f64> {
+        ppm_rate(self.hot.0.config.failure_ppm)
+    }
+
+    /// The slow-call rate that opens the breaker, if it judges one.
+    ///
+    /// ```
+    /// # use resilience_core::circuit::CircuitBreaker;
+    /// assert_eq!(CircuitBreaker::builder().build()?.slow_rate(), None);
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn slow_rate(&self) -> Option<f64> {
+        ppm_rate(self.hot.0.config.slow_ppm)
+    }
+
+    /// The duration above which a call is slow, if the breaker times calls.
+    ///
+    /// ```
+    /// # use resilience_core::circuit::CircuitBreaker;
+    /// assert_eq!(CircuitBreaker::builder().build()?.slow_call(), None);
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub const fn slow_call(&self) -> Option<Duration> {
+        self.hot.0.config.slow_call
+    }
+
+    /// Calls the window must hold before a rate is judged (meaningful with a rate).
+    ///
+    /// ```
+    /// # use resilience_core::circuit::CircuitBreaker;
+    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.5).build()?.min_calls(), 10);
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub const fn min_calls(&self) -> u32 {
+        self.hot.0.config.min_calls
+    }
+
+    /// The window a rate is taken over, if the breaker judges a rate.
+    ///
+    /// ```
+    /// # use resilience_core::circuit::{CircuitBreaker, Window};
+    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.5).build()?.window(), Some(Window::Calls(100)));
+    /// assert_eq!(CircuitBreaker::builder().build()?.window(), None);
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub const fn window(&self) -> Option<Window> {
+        self.hot.0.config.window
     }
 
     /// How long the breaker stays open before it lets a probe through.
@@ -333,7 +501,7 @@ impl CircuitBreaker {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub fn stats(&self) -> Stats {
-        self.counters.0.snapshot()
+        self.counters.0.stats.snapshot()
     }
 
     /// Asks to make one call.
@@ -368,9 +536,31 @@ impl CircuitBreaker {
     pub fn try_acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
         let word = self.load();
         if word.state() == State::Closed {
-            return Ok(Permit::new(self, word.generation(), false));
+            return Ok(Permit::new(self, word.generation(), false, self.started()));
         }
         self.acquire_slow(word)
+    }
+
+    /// [`try_acquire`](Self::try_acquire) for the pipeline's layer: the ticket and the
+    /// start instant, without a [`Permit`] to take apart.
+    #[inline(always)]
+    pub(in crate::circuit) fn admit(&self) -> Result<(permit::Ticket, u64), CircuitOpen> {
+        let word = self.load();
+        if word.state() == State::Closed {
+            return Ok((permit::Ticket::closed(word.generation()), self.started()));
+        }
+        self.acquire_slow(word).map(Permit::into_ticket)
+    }
+
+    /// When the call admitted now started, for a breaker that times calls; 0 otherwise
+    /// (no clock read).
+    #[inline]
+    fn started(&self) -> u64 {
+        if self.hot.0.config.slow_nanos == 0 {
+            0
+        } else {
+            clock::now_nanos()
+        }
     }
 
     /// Admission when the breaker was not closed at the first look.
@@ -380,7 +570,12 @@ impl CircuitBreaker {
         let mut now = None;
         loop {
             let next = match word.state() {
-                State::Closed => return Ok(Permit::new(self, word.generation(), false)),
+                State::Closed => {
+                    return Ok(Permit::new(self, word.generation(), false, self.started()));
+                }
+                State::Isolated => {
+                    return Err(self.reject(CircuitOpen::isolated(Name::clone(&self.hot.0.name))));
+                }
                 State::Open => {
                     // Pairs with the release CAS that opened the breaker, after its
                     // `open_until.fetch_max`: we see that deadline or a later one.
@@ -389,23 +584,32 @@ impl CircuitBreaker {
                     let now = *now.get_or_insert_with(clock::now_nanos);
                     if now < until {
                         let retry_in = Duration::from_nanos(until - now);
-                        return Err(self.reject(CircuitOpen::new(config.name, retry_in)));
+                        return Err(
+                            self.reject(CircuitOpen::open(Name::clone(&self.hot.0.name), retry_in))
+                        );
                     }
-                    Word::half_open(word.next_generation(), 1, 0)
+                    Word::half_open(word.next_generation(), word.reopens(), 1, 0)
                 }
                 State::HalfOpen => {
                     if word.in_flight() >= config.probes {
-                        return Err(self.reject(CircuitOpen::probe_limit(config.name)));
+                        return Err(
+                            self.reject(CircuitOpen::probe_limit(Name::clone(&self.hot.0.name)))
+                        );
                     }
-                    Word::half_open(word.generation(), word.in_flight() + 1, word.successes())
+                    Word::half_open(
+                        word.generation(),
+                        word.reopens(),
+                        word.in_flight() + 1,
+                        word.successes(),
+                    )
                 }
             };
             match self.cas(word, next) {
                 Ok(()) => {
                     if word.state() != next.state() {
-                        self.transitioned(word.state(), next.state());
+                        self.transitioned(word.state(), next.state(), Reason::RecoveryElapsed);
                     }
-                    return Ok(Permit::new(self, next.generation(), true));
+                    return Ok(Permit::new(self, next.generation(), true, self.started()));
                 }
                 Err(actual) => word = actual,
             }
@@ -469,7 +673,11 @@ impl CircuitBreaker {
     }
 
     fn reject(&self, err: CircuitOpen) -> CircuitOpen {
-        self.counters.0.rejected.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .0
+            .stats
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
             target: "resilience",
             name = err.name(),
@@ -480,25 +688,82 @@ impl CircuitBreaker {
         err
     }
 
-    fn transitioned(&self, from: State, to: State) {
+    fn transitioned(&self, from: State, to: State, reason: Reason) {
         tracing::info!(
             target: "resilience",
             name = self.name(),
             from = %from,
             to = %to,
+            reason = reason.as_str(),
             "circuit breaker state changed"
         );
+        #[cfg(not(loom))]
+        self.notify();
     }
+
+    /// The rate modes' window.
+    #[inline]
+    fn recent(&self) -> &Recent {
+        &self.counters.0.recent
+    }
+}
+
+/// Why a breaker changed state, in its `info` event (`reason = ..`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// `threshold` failures in a row.
+    Consecutive,
+    /// The failure rate of the window.
+    FailureRate,
+    /// The slow-call rate of the window.
+    SlowRate,
+    /// A half-open probe failed.
+    ProbeFailed,
+    /// A half-open probe succeeded, but slowly.
+    ProbeSlow,
+    /// The open period elapsed: the next call probes.
+    RecoveryElapsed,
+    /// Enough probes succeeded.
+    Recovered,
+    /// [`CircuitBreaker::isolate`].
+    Isolated,
+    /// [`CircuitBreaker::reset`].
+    Reset,
+}
+
+impl Reason {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Consecutive => "consecutive_failures",
+            Reason::FailureRate => "failure_rate",
+            Reason::SlowRate => "slow_rate",
+            Reason::ProbeFailed => "probe_failed",
+            Reason::ProbeSlow => "probe_slow",
+            Reason::RecoveryElapsed => "recovery_elapsed",
+            Reason::Recovered => "recovered",
+            Reason::Isolated => "isolated",
+            Reason::Reset => "reset",
+        }
+    }
+}
+
+fn ppm_rate(ppm: u32) -> Option<f64> {
+    (ppm != 0).then(|| f64::from(ppm) / 1_000_000.0)
 }
 
 impl fmt::Debug for CircuitBreaker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let config = &self.hot.0.config;
         f.debug_struct("CircuitBreaker")
-            .field("name", &config.name)
+            .field("name", &*self.hot.0.name)
             .field("state", &self.load())
             .field("threshold", &config.threshold)
+            .field("failure_rate", &self.failure_rate())
+            .field("slow_rate", &self.slow_rate())
+            .field("slow_call", &config.slow_call)
+            .field("window", &config.window)
             .field("recovery", &config.recovery)
+            .field("recovery_max", &config.recovery_max)
             .field("success_threshold", &config.success_threshold)
             .field("probes", &config.probes)
             .field("stats", &self.stats())

@@ -3,9 +3,9 @@
 use core::fmt;
 use core::mem::ManuallyDrop;
 
-use super::state::Word;
-use super::sync::Ordering::Relaxed;
-use super::{CircuitBreaker, State, clock};
+use std::time::Duration;
+
+use super::CircuitBreaker;
 
 /// Permission to make one call through a [`CircuitBreaker`], from
 /// [`try_acquire`](CircuitBreaker::try_acquire).
@@ -38,17 +38,24 @@ use super::{CircuitBreaker, State, clock};
 #[must_use = "report the call's outcome with `success()`, `failure()` or `ignore()`; dropping the permit counts as a cancelled call"]
 pub struct Permit<'a> {
     breaker: &'a CircuitBreaker,
-    generation: u32,
-    probe: bool,
+    ticket: Admission,
 }
 
 impl<'a> Permit<'a> {
     #[inline]
-    pub(super) const fn new(breaker: &'a CircuitBreaker, generation: u32, probe: bool) -> Self {
+    pub(super) const fn new(
+        breaker: &'a CircuitBreaker,
+        generation: u32,
+        probe: bool,
+        started: u64,
+    ) -> Self {
         Self {
             breaker,
-            generation,
-            probe,
+            ticket: Admission {
+                generation,
+                probe,
+                started,
+            },
         }
     }
 
@@ -64,7 +71,7 @@ impl<'a> Permit<'a> {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub const fn is_probe(&self) -> bool {
-        self.probe
+        self.ticket.probe
     }
 
     /// The breaker this permit was taken from.
@@ -98,8 +105,8 @@ impl<'a> Permit<'a> {
     /// ```
     #[inline]
     pub fn success(self) {
-        let (breaker, generation, probe) = self.into_parts();
-        breaker.on_success(generation, probe);
+        let (breaker, ticket) = self.into_parts();
+        breaker.on_success(ticket);
     }
 
     /// The call failed in a way that counts. Closed: one more consecutive failure;
@@ -115,8 +122,29 @@ impl<'a> Permit<'a> {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub fn failure(self) {
-        let (breaker, generation, probe) = self.into_parts();
-        breaker.on_failure(generation, probe);
+        let (breaker, ticket) = self.into_parts();
+        breaker.on_failure(ticket, None);
+    }
+
+    /// The call failed in a way that counts, and the service said when to come back
+    /// (a `429` or `503` with `Retry-After`): as [`failure`](Self::failure), and if the
+    /// breaker opens now (or is open), it stays open at least `retry_after` from now,
+    /// even beyond its recovery period.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::circuit::CircuitBreaker;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::builder().threshold(1).recovery(Duration::from_secs(30)).build()?;
+    /// breaker.try_acquire().unwrap().failure_with_retry_after(Duration::from_secs(60));
+    /// assert_eq!(breaker.try_acquire().unwrap_err().retry_in(), Duration::from_secs(60));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn failure_with_retry_after(self, retry_after: Duration) {
+        let (breaker, ticket) = self.into_parts();
+        breaker.on_failure(ticket, Some(retry_after));
     }
 
     /// The call ended with an error that says nothing about the service's health (the
@@ -133,8 +161,8 @@ impl<'a> Permit<'a> {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub fn ignore(self) {
-        let (breaker, generation, probe) = self.into_parts();
-        breaker.on_neither(generation, probe);
+        let (breaker, ticket) = self.into_parts();
+        breaker.on_neither(ticket);
     }
 
     /// The call was cancelled: it counts as neither success nor failure and a probe's
@@ -162,14 +190,14 @@ impl<'a> Permit<'a> {
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     pub fn cancel(self) {
-        let (breaker, generation, probe) = self.into_parts();
-        breaker.on_neither(generation, probe);
+        let (breaker, ticket) = self.into_parts();
+        breaker.on_neither(ticket);
     }
 
     #[inline]
-    fn into_parts(self) -> (&'a CircuitBreaker, u32, bool) {
+    fn into_parts(self) -> (&'a CircuitBreaker, Admission) {
         let this = ManuallyDrop::new(self);
-        (this.breaker, this.generation, this.probe)
+        (this.breaker, this.ticket)
     }
 }
 
@@ -178,49 +206,82 @@ impl Drop for Permit<'_> {
     /// (counted as neither, slot given back).
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.breaker.on_failure(self.generation, self.probe);
+            self.breaker.on_failure(self.ticket, None);
         } else {
-            self.breaker.on_neither(self.generation, self.probe);
+            self.breaker.on_neither(self.ticket);
         }
     }
 }
 
-/// What a [`Permit`] knows of its admission, without the breaker and without a `Drop`:
-/// what the pipeline's circuit layer keeps (it holds the breaker itself, and settles a
-/// ticket it still holds when it is dropped).
+/// What a [`Permit`] knows of its admission, without the breaker and without a `Drop`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Admission {
+    pub(super) generation: u32,
+    pub(super) probe: bool,
+    /// When the call was admitted, for a breaker that times calls (0 otherwise).
+    pub(super) started: u64,
+}
+
+/// An [`Admission`] without its start instant: what the pipeline's circuit layer keeps
+/// as an `Option` (8 bytes; it keeps the instant beside it, written only for a breaker
+/// that times calls), and settles when it is dropped still holding one.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Ticket {
     generation: u32,
     probe: bool,
 }
 
-impl Permit<'_> {
-    /// The admission, for the caller to settle with [`CircuitBreaker::settle`].
-    #[inline]
-    pub(super) fn into_ticket(self) -> Ticket {
-        let (_, generation, probe) = self.into_parts();
-        Ticket { generation, probe }
+impl Ticket {
+    /// The ticket of a call admitted while closed in `generation`.
+    #[inline(always)]
+    pub(super) const fn closed(generation: u32) -> Self {
+        Ticket {
+            generation,
+            probe: false,
+        }
     }
 }
 
-/// How a call admitted with a [`Ticket`] ended.
+impl Permit<'_> {
+    /// The admission, for the caller to settle with [`CircuitBreaker::settle`]: the
+    /// ticket and the start instant.
+    #[inline]
+    pub(super) fn into_ticket(self) -> (Ticket, u64) {
+        let admission = self.into_parts().1;
+        (
+            Ticket {
+                generation: admission.generation,
+                probe: admission.probe,
+            },
+            admission.started,
+        )
+    }
+}
+
+/// How a call admitted with a [`Admission`] ended.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Settled {
     Success,
-    Failure,
+    /// A counted failure, with the delay the service asked for, if any.
+    Failure(Option<Duration>),
     /// Not counted: an error the breaker ignores, or a cancelled call.
     Neither,
 }
 
 impl CircuitBreaker {
-    /// Records how the call admitted with `ticket` ended, as the matching [`Permit`]
-    /// method would.
+    /// Records how the call admitted with `ticket` (at `started`) ended, as the matching
+    /// [`Permit`] method would.
     #[inline(always)]
-    pub(super) fn settle(&self, ticket: Ticket, settled: Settled) {
+    pub(super) fn settle(&self, ticket: Ticket, started: u64, settled: Settled) {
+        let ticket = Admission {
+            generation: ticket.generation,
+            probe: ticket.probe,
+            started,
+        };
         match settled {
-            Settled::Success => self.on_success(ticket.generation, ticket.probe),
-            Settled::Failure => self.on_failure(ticket.generation, ticket.probe),
-            Settled::Neither => self.on_neither(ticket.generation, ticket.probe),
+            Settled::Success => self.on_success(ticket),
+            Settled::Failure(retry_after) => self.on_failure(ticket, retry_after),
+            Settled::Neither => self.on_neither(ticket),
         }
     }
 }
@@ -229,110 +290,8 @@ impl fmt::Debug for Permit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
             .field("breaker", &self.breaker.name())
-            .field("generation", &self.generation)
-            .field("probe", &self.probe)
+            .field("generation", &self.ticket.generation)
+            .field("probe", &self.ticket.probe)
             .finish()
-    }
-}
-
-/// The transitions caused by outcomes. Each one re-reads the state word and gives up
-/// as soon as it belongs to another phase or generation than the permit (stale).
-impl CircuitBreaker {
-    #[inline]
-    fn on_success(&self, generation: u32, probe: bool) {
-        self.counters.0.successes.fetch_add(1, Relaxed);
-        let word = self.load();
-        // The healthy steady state: closed with no failures, nothing to write.
-        if !probe && word.has_no_counts() {
-            return;
-        }
-        self.success_slow(word, generation, probe);
-    }
-
-    #[inline(never)]
-    fn success_slow(&self, mut word: Word, generation: u32, probe: bool) {
-        let config = &self.hot.0.config;
-        loop {
-            if word.generation() != generation {
-                return;
-            }
-            let next = match (word.state(), probe) {
-                (State::Closed, false) if word.failures() != 0 => Word::closed(generation, 0),
-                (State::HalfOpen, true) => {
-                    let successes = word.successes() + 1;
-                    if successes >= config.success_threshold {
-                        Word::closed(word.next_generation(), 0)
-                    } else {
-                        Word::half_open(generation, word.in_flight() - 1, successes)
-                    }
-                }
-                _ => return,
-            };
-            match self.cas(word, next) {
-                Ok(()) => {
-                    if next.state() != word.state() {
-                        self.transitioned(word.state(), next.state());
-                    }
-                    return;
-                }
-                Err(actual) => word = actual,
-            }
-        }
-    }
-
-    fn on_failure(&self, generation: u32, probe: bool) {
-        self.counters.0.failures.fetch_add(1, Relaxed);
-        let config = &self.hot.0.config;
-        let mut deadline_published = false;
-        let mut word = self.load();
-        loop {
-            let current = match (word.state(), probe) {
-                (State::Closed, false) | (State::HalfOpen, true) => word.generation() == generation,
-                _ => false,
-            };
-            if !current {
-                return;
-            }
-            let failures = word.failures().saturating_add(1);
-            let next = if probe || failures >= config.threshold {
-                if !deadline_published {
-                    // Published before the CAS that opens the breaker, so whoever sees
-                    // it open also sees this deadline (see `acquire_slow`). `fetch_max`
-                    // because a deadline is `now + recovery`, so a later period's is
-                    // always larger and a slow thread can never shorten it.
-                    let until = clock::now_nanos().saturating_add(config.recovery_nanos());
-                    self.hot.0.open_until.fetch_max(until, Relaxed);
-                    deadline_published = true;
-                }
-                Word::open(word.next_generation())
-            } else {
-                Word::closed(generation, failures)
-            };
-            match self.cas(word, next) {
-                Ok(()) => {
-                    if next.state() != word.state() {
-                        self.transitioned(word.state(), next.state());
-                    }
-                    return;
-                }
-                Err(actual) => word = actual,
-            }
-        }
-    }
-
-    fn on_neither(&self, generation: u32, probe: bool) {
-        self.counters.0.neither.fetch_add(1, Relaxed);
-        if !probe {
-            return;
-        }
-        let mut word = self.load();
-        while word.state() == State::HalfOpen && word.generation() == generation {
-            debug_assert!(word.in_flight() > 0, "a current probe holds a slot");
-            let next = Word::half_open(generation, word.in_flight() - 1, word.successes());
-            match self.cas(word, next) {
-                Ok(()) => return,
-                Err(actual) => word = actual,
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! A breaker as a [`Protection`]: what the registry lists for status pages.
 
 use super::{CircuitBreaker, State};
+use crate::keyed::Evict;
 use crate::registry::{Protection, Status, Value};
 
 impl Protection for CircuitBreaker {
@@ -13,7 +14,8 @@ impl Protection for CircuitBreaker {
     }
 
     /// `state`, then the [`Stats`](super::Stats) counters (`calls`, `successes`,
-    /// `failures`, `rejected`).
+    /// `failures`, `rejected`); for a breaker that judges rates, also what its window
+    /// holds (`window_calls`, and `failure_rate` / `slow_rate` as shares).
     ///
     /// ```
     /// use resilience_core::{circuit::CircuitBreaker, registry::{Protection, Value}};
@@ -31,13 +33,32 @@ impl Protection for CircuitBreaker {
             State::Closed => "closed",
             State::Open => "open",
             State::HalfOpen => "half_open",
+            State::Isolated => "isolated",
         };
-        Status::new()
+        let mut status = Status::new()
             .with("state", Value::text(state))
             .with("calls", Value::Count(stats.calls))
             .with("successes", Value::Count(stats.successes))
             .with("failures", Value::Count(stats.failures))
-            .with("rejected", Value::Count(stats.rejected))
+            .with("rejected", Value::Count(stats.rejected));
+        if self.window().is_some() {
+            let tally = self.window_tally();
+            let share = |n: u32| {
+                if tally.calls == 0 {
+                    0.0
+                } else {
+                    f64::from(n) / f64::from(tally.calls)
+                }
+            };
+            status = status.with("window_calls", Value::Count(u64::from(tally.calls)));
+            if self.failure_rate().is_some() {
+                status = status.with("failure_rate", Value::Ratio(share(tally.failures)));
+            }
+            if self.slow_rate().is_some() {
+                status = status.with("slow_rate", Value::Ratio(share(tally.slow)));
+            }
+        }
+        status
     }
 
     fn registered(&self) {
@@ -46,6 +67,25 @@ impl Protection for CircuitBreaker {
         self.hot
             .0
             .registered
-            .store(true, super::sync::Ordering::Release);
+            .store(true, crate::sync::Ordering::Release);
+    }
+}
+
+/// A breaker in a [`Family`](crate::keyed::Family) may be evicted only while closed:
+/// forgetting an open (or half-open, or isolated) breaker would let calls through to a
+/// service that is down.
+///
+/// ```
+/// use resilience_core::{circuit::CircuitBreaker, keyed::Evict};
+///
+/// let breaker = CircuitBreaker::builder().threshold(1).build()?;
+/// assert!(breaker.may_evict());
+/// breaker.try_acquire().unwrap().failure();
+/// assert!(!breaker.may_evict());
+/// # Ok::<(), resilience_core::ConfigError>(())
+/// ```
+impl Evict for CircuitBreaker {
+    fn may_evict(&self) -> bool {
+        self.state() == State::Closed
     }
 }

@@ -6,7 +6,7 @@
 //! two. The price is that a call is counted when it ends (with an outcome, cancelled,
 //! or rejected), not when it starts.
 
-use super::sync::{AtomicU64, Ordering::Relaxed};
+use crate::sync::{AtomicU64, Ordering::Relaxed};
 
 /// A snapshot of a breaker's call counters since it was created.
 ///

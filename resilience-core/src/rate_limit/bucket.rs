@@ -11,10 +11,7 @@
 //! [`waitlist`](crate::waitlist)). On x86 a `SeqCst` load is a plain load and every
 //! compare-and-swap is the same instruction whatever its ordering.
 
-#[cfg(loom)]
-use loom::sync::atomic::{AtomicU64, Ordering::SeqCst};
-#[cfg(not(loom))]
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use crate::sync::{AtomicU64, Ordering::SeqCst};
 
 use super::gcra::{self, Rate};
 

@@ -55,7 +55,6 @@
 
 mod builder;
 mod named;
-mod sync;
 mod window;
 
 use core::fmt;

@@ -33,7 +33,7 @@
 //! tagged with a tick *after* the reader's (a thread that read the clock later) count
 //! too, for the same reason.
 
-use super::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Ordering};
 
 /// Slots in the window: each covers a tenth of it.
 pub(crate) const BUCKETS: usize = 10;
@@ -189,7 +189,7 @@ impl Window {
             }
         }
         // Pairs with the racing withdrawal's fence: one of the two sees the other's cost.
-        super::sync::fence(Ordering::SeqCst);
+        crate::sync::fence(Ordering::SeqCst);
         if admits(self.sums(tick)) {
             return true;
         }

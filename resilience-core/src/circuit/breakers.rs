@@ -352,7 +352,14 @@ impl Breakers {
             type_name,
             text: probe.text.map(Box::from),
         };
-        let breaker = CircuitBreaker::renamed(&self.template, Arc::from(name));
+        // A `Self` type's breaker is kept for good (the family never evicts, and the
+        // types of a program are few): its name can be `'static` for its errors. A
+        // key's may be evicted, so its errors carry the family's name.
+        let reported = match probe.text {
+            None => &*Box::leak(name.clone().into_boxed_str()),
+            Some(_) => self.template.reported_name(),
+        };
+        let breaker = CircuitBreaker::renamed(&self.template, Arc::from(name), reported);
         (key, Kept(breaker))
     }
 

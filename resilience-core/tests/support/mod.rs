@@ -6,3 +6,4 @@
 pub mod events;
 #[cfg(loom)]
 pub mod loom;
+pub mod script;

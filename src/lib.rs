@@ -149,6 +149,9 @@ pub use resilience_core::{
 #[doc(inline)]
 pub use resilience_core::{Bulkhead, BulkheadFull, RateLimited, RateLimiter, bulkhead, rate_limit};
 
+#[doc(inline)]
+pub use resilience_core::{EmptyStream, Streamed, stream};
+
 /// HTTP outcomes: transient or permanent, and the delay the server asked for.
 #[cfg(feature = "http")]
 #[doc(inline)]
@@ -172,6 +175,9 @@ pub mod __private {
     pub use resilience_core::rate_limit::{NoUsage, RateLimiter};
     pub use resilience_core::registry::{ATTRIBUTES, Protection};
     pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
+    pub use resilience_core::stream::{
+        Either as StreamEither, StreamPolicy, first_item, first_item_as,
+    };
 
     /// The calls of a function with `#[hedge]`, as one `Fn`: several run at once.
     pub const fn calls<R, F: Fn(usize) -> R>(calls: F) -> F {

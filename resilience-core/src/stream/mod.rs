@@ -78,5 +78,8 @@ mod streamed;
 pub use either::Either;
 pub use error::{EmptyStream, FromStreamError};
 pub use first::{FirstItem, first_item, first_item_as};
+/// The trait a `#[stream]` function's stream implements (`futures_core::Stream`),
+/// re-exported so that `impl Stream<Item = ..>` needs no other import.
+pub use futures_core::Stream;
 pub use policy::{StreamPolicy, StreamPolicyBuilder};
 pub use streamed::Streamed;

@@ -475,6 +475,10 @@ impl Listener for Loopback {
         loop {
             match self.0.accept().await {
                 Ok((stream, peer)) => {
+                    // Each SSE chunk goes out when written: with Nagle's algorithm a chunk
+                    // would wait for the client's (delayed) ACK of the one before, real
+                    // milliseconds that a test on tokio's paused clock sees as hours.
+                    let _ = stream.set_nodelay(true);
                     let killed = Arc::new(AtomicBool::new(false));
                     return (Killable { stream, killed }, peer);
                 }

@@ -125,24 +125,22 @@ where
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
         let this = self.get_mut();
-        if let Some(first) = this.first.take() {
-            return Poll::Ready(Some(first));
+        // A test of the discriminant per item; the item itself is moved out only once.
+        if this.first.is_some() {
+            return Poll::Ready(this.first.take());
         }
         let Some(stream) = this.stream.as_mut() else {
             return Poll::Ready(None);
         };
-        match Pin::new(stream).poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                // The next wait starts its own gap; no clock read until then.
-                this.armed = false;
-                Poll::Ready(Some(item))
-            }
-            Poll::Ready(None) => {
-                this.stream = None;
-                Poll::Ready(None)
-            }
-            Poll::Pending => this.poll_idle(cx),
+        let polled = Pin::new(stream).poll_next(cx);
+        // Looked at, not taken apart: the item goes back as it came, in place.
+        match &polled {
+            // The next wait starts its own gap; no clock read until then.
+            Poll::Ready(Some(_)) => this.armed = false,
+            Poll::Ready(None) => this.stream = None,
+            Poll::Pending => return this.poll_idle(cx),
         }
+        polled
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -456,8 +456,19 @@ pub use resilience_macros::bulkhead;
 ///
 /// ```
 /// use std::time::Duration;
-/// use futures_util::StreamExt;
 /// use resilience::{retry, stream, stream::Stream, EmptyStream, TimedOut};
+/// # use std::{pin::Pin, task::{Context, Poll}};
+/// # /// Chunks that are all ready (what `futures::stream::iter` makes).
+/// # struct Chunks(std::vec::IntoIter<Result<String, ApiError>>);
+/// # impl Stream for Chunks {
+/// #     type Item = Result<String, ApiError>;
+/// #     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+/// #         Poll::Ready(self.0.next())
+/// #     }
+/// # }
+/// # async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+/// #     std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
+/// # }
 ///
 /// #[derive(Debug, PartialEq)]
 /// enum ApiError { Overloaded, Timeout, Empty }
@@ -474,16 +485,19 @@ pub use resilience_macros::bulkhead;
 ///     } else {
 ///         Ok("Hel".to_owned())
 ///     };
-///     Ok(futures_util::stream::iter([first, Ok("lo".to_owned())]))
+///     Ok(Chunks(vec![first, Ok("lo".to_owned())].into_iter()))
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
 /// # async fn main() {
 /// let start = tokio::time::Instant::now();
-/// let answer = chat("hi").await.unwrap();
+/// let mut answer = chat("hi").await.unwrap();
 /// assert_eq!(start.elapsed(), Duration::from_secs(1)); // one retry, after 1s
-/// let text: Vec<String> = answer.map(Result::unwrap).collect().await;
-/// assert_eq!(text.concat(), "Hello");
+/// let mut text = String::new();
+/// while let Some(token) = next(&mut answer).await { // `StreamExt::next` in real code
+///     text.push_str(&token.unwrap());
+/// }
+/// assert_eq!(text, "Hello");
 /// # }
 /// ```
 #[doc(inline)]

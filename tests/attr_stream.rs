@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use resilience::stream::Stream;
 use resilience::{
     Bulkhead, BulkheadFull, CircuitBreaker, CircuitOpen, ConfigError, EmptyStream, State, TimedOut,
@@ -178,8 +177,28 @@ fn chunks(texts: &[&'static str]) -> Vec<Event> {
     texts.iter().map(|text| Event::Chunk(0.5, text)).collect()
 }
 
-async fn read_all(stream: impl Stream<Item = Item> + Unpin) -> Vec<Item> {
-    stream.collect().await
+/// The next item (what `StreamExt::next` does, without a dependency for it).
+async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+async fn read_all(mut stream: impl Stream<Item = Item> + Unpin) -> Vec<Item> {
+    let mut items = Vec::new();
+    while let Some(item) = next(&mut stream).await {
+        items.push(item);
+    }
+    items
+}
+
+/// The items of a `Vec`, all ready: a stream of another type than [`Events`].
+struct Ready(std::vec::IntoIter<Item>);
+
+impl Stream for Ready {
+    type Item = Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Item>> {
+        Poll::Ready(self.0.next())
+    }
 }
 
 fn ok(texts: &[&str]) -> Vec<Item> {
@@ -234,7 +253,7 @@ async fn an_error_as_first_event_falls_back_to_the_next_agent() {
             .lock()
             .unwrap()
             .push(("backup", server.start.elapsed()));
-        Ok(futures_util::stream::iter(ok(&["from", " backup"])))
+        Ok(Ready(ok(&["from", " backup"]).into_iter()))
     }
     #[fallback(agents = [backup])]
     #[stream(first = 5s)]
@@ -259,7 +278,7 @@ async fn an_agent_whose_stream_is_empty_fails_like_the_body() {
             .lock()
             .unwrap()
             .push(("empty", server.start.elapsed()));
-        Ok(futures_util::stream::iter(Vec::new()))
+        Ok(Ready(Vec::new().into_iter()))
     }
     async fn last(server: &Server) -> Result<impl Stream<Item = Item>, ApiError> {
         server.open("last")

@@ -6,7 +6,7 @@
 //! is an error (Anthropic's `overloaded_error`). After the first token has been shown to
 //! a user, calling again would show it twice. So a stream call is **answered by its
 //! first item**: [`first_item`] turns the call (a future of `Result<S, E>`, `S` a
-//! [`Stream`](futures_core::Stream) of `Result<T, E>`) into a future that resolves when
+//! [`Stream`] of `Result<T, E>`) into a future that resolves when
 //! the stream yields its first item, to a [`Streamed`] that hands that item out first,
 //! then the rest.
 //!

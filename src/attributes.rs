@@ -452,7 +452,11 @@ pub use resilience_macros::bulkhead;
 /// [`Streamed`](crate::Streamed): the first item first (never lost), then the rest.
 /// After the first item, errors are the caller's: nothing above retries, falls back or
 /// counts a failure (see [`stream`](mod@crate::stream) for why). Write it last, just
-/// above the `fn`. The stream must be `Unpin` (`Box::pin` one that is not).
+/// above the `fn`. The stream must be `Unpin` (`Box::pin` one that is not). A fallback
+/// agent's stream, if it borrows nothing, should say so (`impl Stream<..> + use<>`):
+/// an agent's `impl Stream` that captures its arguments' lifetimes makes the function's
+/// future fail rustc's `Send` check ("one type is more general than the other"), a
+/// limitation of how rustc checks auto traits of futures holding opaque types.
 ///
 /// ```
 /// use std::time::Duration;

@@ -176,7 +176,7 @@ pub mod __private {
     pub use resilience_core::registry::{ATTRIBUTES, Protection};
     pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
     pub use resilience_core::stream::{
-        Either as StreamEither, StreamPolicy, first_item, first_item_as,
+        StreamPolicy, first_item, left as stream_left, right as stream_right,
     };
 
     /// The calls of a function with `#[hedge]`, as one `Fn`: several run at once.

@@ -77,15 +77,15 @@ async fn gpt(
             0 => {
                 __resilience
                     .guard(
-                        ::resilience::__private::first_item_as(
-                            async {
+                        ::resilience::__private::first_item(
+                            ::resilience::__private::stream_left(async {
                                 if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<
                                     ::resilience::__private::ResultOf<Result<_, ApiError>>,
                                 > {
                                     return __ret;
                                 }
                                 client().stream(prompt).await
-                            },
+                            }),
                             {
                                 static POLICY: ::resilience::__private::StreamPolicy = ::resilience::__private::ConfigError::unwrap_const(
                                     ::resilience::__private::StreamPolicy::builder()
@@ -95,9 +95,6 @@ async fn gpt(
                                 );
                                 &POLICY
                             },
-                            |__stream| ::resilience::__private::StreamEither::Left(
-                                __stream,
-                            ),
                         ),
                     )
                     .await
@@ -105,11 +102,13 @@ async fn gpt(
             _ => {
                 __resilience
                     .guard(
-                        ::resilience::__private::first_item_as(
-                            ::resilience::__private::agent::<
-                                Result<_, ApiError>,
-                                _,
-                            >(claude(prompt)),
+                        ::resilience::__private::first_item(
+                            ::resilience::__private::stream_right(
+                                ::resilience::__private::agent::<
+                                    Result<_, ApiError>,
+                                    _,
+                                >(claude(prompt)),
+                            ),
                             {
                                 static POLICY: ::resilience::__private::StreamPolicy = ::resilience::__private::ConfigError::unwrap_const(
                                     ::resilience::__private::StreamPolicy::builder()
@@ -119,9 +118,6 @@ async fn gpt(
                                 );
                                 &POLICY
                             },
-                            |__stream| ::resilience::__private::StreamEither::Right(
-                                __stream,
-                            ),
                         ),
                     )
                     .await

@@ -35,12 +35,12 @@ impl Client {
 
     /// The first fallback: the second model, once (its first token within the same
     /// [`timing::FIRST_TOKEN`], which the attribute above applies to it too).
-    async fn second_model_stream(&self, prompt: &str) -> Result<impl Tokens, ChatError> {
+    async fn second_model_stream(&self, prompt: &str) -> Result<impl Tokens + use<>, ChatError> {
         self.open_stream(&self.fallback_model, prompt).await
     }
 
     /// The last fallback: the canned answer as a stream of one token.
-    async fn canned_stream(&self, _prompt: &str) -> Result<impl Tokens, ChatError> {
+    async fn canned_stream(&self, _prompt: &str) -> Result<impl Tokens + use<>, ChatError> {
         Ok(stream::iter([Ok(CANNED_ANSWER.to_owned())]))
     }
 

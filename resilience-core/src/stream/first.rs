@@ -64,51 +64,15 @@ use crate::TimedOut;
 /// assert_eq!(answer.map(Result::unwrap).collect::<String>().await, "Hello");
 /// # }
 /// ```
-pub fn first_item<F, S, T, E>(call: F, policy: &StreamPolicy) -> FirstItem<F, S, fn(S) -> S>
+pub fn first_item<F, S, T, E>(call: F, policy: &StreamPolicy) -> FirstItem<F, S>
 where
     F: Future<Output = Result<S, E>>,
-    S: Stream<Item = Result<T, E>> + Unpin,
-    E: FromStreamError,
-{
-    first_item_as(call, policy, core::convert::identity)
-}
-
-/// [`first_item`], with the call's stream turned into `S` by `into` when it opens: how
-/// the expansion gives the body and each fallback agent, whose streams have types of
-/// their own, one stream type ([`Either`](super::Either)).
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// use futures_util::{stream, StreamExt};
-/// use resilience_core::stream::{first_item_as, Either, StreamPolicy};
-/// # #[derive(Debug)] struct E;
-/// # impl From<resilience_core::TimedOut> for E { fn from(_: resilience_core::TimedOut) -> Self { E } }
-/// # impl From<resilience_core::stream::EmptyStream> for E { fn from(_: resilience_core::stream::EmptyStream) -> Self { E } }
-///
-/// let body = stream::iter([Ok::<u8, E>(1)]);
-/// let answer = first_item_as(async { Ok(body) }, &StreamPolicy::DEFAULT, |s| {
-///     Either::<_, stream::Empty<Result<u8, E>>>::Left(s)
-/// });
-/// assert_eq!(answer.await.unwrap().count().await, 1);
-/// # }
-/// ```
-#[inline(always)]
-pub fn first_item_as<F, S0, S, M, T, E>(
-    call: F,
-    policy: &StreamPolicy,
-    into: M,
-) -> FirstItem<F, S, M>
-where
-    F: Future<Output = Result<S0, E>>,
-    M: FnOnce(S0) -> S,
     S: Stream<Item = Result<T, E>> + Unpin,
     E: FromStreamError,
 {
     FirstItem {
         call,
         stream: None,
-        into: Some(into),
         deadline: None,
         started: None,
         policy: *policy,
@@ -118,13 +82,11 @@ where
 pin_project! {
     /// What [`first_item`] returns: the call, then its stream's first item.
     #[must_use = "futures do nothing unless polled"]
-    pub struct FirstItem<F, S, M> {
+    pub struct FirstItem<F, S> {
         #[pin]
         call: F,
         // The call's stream, once it has opened; taken when the call is answered.
         stream: Option<S>,
-        // Turns the call's stream into `S`; taken when the stream opens.
-        into: Option<M>,
         // The `first` deadline, set at the first poll when there is one.
         #[pin]
         deadline: Option<Sleep>,
@@ -134,10 +96,9 @@ pin_project! {
     }
 }
 
-impl<F, S0, S, M, T, E> Future for FirstItem<F, S, M>
+impl<F, S, T, E> Future for FirstItem<F, S>
 where
-    F: Future<Output = Result<S0, E>>,
-    M: FnOnce(S0) -> S,
+    F: Future<Output = Result<S, E>>,
     S: Stream<Item = Result<T, E>> + Unpin,
     E: FromStreamError,
 {
@@ -160,12 +121,7 @@ where
         let name = this.policy.name();
         if this.stream.is_none() {
             match this.call.poll(cx) {
-                Poll::Ready(Ok(opened)) => {
-                    let Some(into) = this.into.take() else {
-                        unreachable!("a stream call opens its stream once")
-                    };
-                    *this.stream = Some(into(opened));
-                }
+                Poll::Ready(Ok(opened)) => *this.stream = Some(opened),
                 Poll::Ready(Err(err)) => {
                     failed_before_first(name, "error", started);
                     return Poll::Ready(Err(err));

@@ -66,8 +66,9 @@
 //! `#[stream]` changes what a call *is* rather than wrapping the stack below it, so it is
 //! not a [`pipeline::Layer`](crate::pipeline::Layer): the expansion wraps each call (the
 //! body, and every fallback agent, which a fallback runs in place of the stack below
-//! it) in [`first_item_as`], giving their streams one type with [`Either`]. The
-//! pipeline's `T` is the [`Streamed`] stream, so each layer above is unchanged.
+//! it) in [`first_item`], giving their streams one type with [`Either`] ([`left`],
+//! [`right`]). The pipeline's `T` is the [`Streamed`] stream, so each layer above is
+//! unchanged.
 
 mod either;
 mod error;
@@ -75,9 +76,9 @@ mod first;
 mod policy;
 mod streamed;
 
-pub use either::Either;
+pub use either::{Either, InLeft, InRight, left, right};
 pub use error::{EmptyStream, FromStreamError};
-pub use first::{FirstItem, first_item, first_item_as};
+pub use first::{FirstItem, first_item};
 /// The trait a `#[stream]` function's stream implements (`futures_core::Stream`),
 /// re-exported so that `impl Stream<Item = ..>` needs no other import.
 pub use futures_core::Stream;

@@ -1,9 +1,10 @@
 //! `#[stream(first = DUR, idle = DUR)]`: a call answered at its stream's first item.
 //!
 //! Not a layer: it changes what one call is (the body, or a fallback agent, plus the
-//! wait for its stream's first item), so it wraps each call in `first_item_as` before
-//! any layer guards it, and gives the streams of the body and the agents one type
-//! (`Either`, nested as the calls factory of a fork nests its futures).
+//! wait for its stream's first item), so it wraps each call in `first_item` before any
+//! layer guards it, and gives the streams of the body and the agents one type (`Either`,
+//! nested as the calls factory of a fork nests its futures, by `stream::left` and
+//! `stream::right` around each call).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -14,7 +15,6 @@ use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
-use crate::expand::hidden;
 use crate::values;
 
 pub(crate) static SPEC: Spec = Spec {
@@ -111,26 +111,19 @@ impl Attribute for StreamAttr {
                 #private::ConfigError::unwrap_const(#builder.build());
             &POLICY
         }};
+        // Call `index` among `count`: `right` `index` times, then `left` unless last
+        // (generic functions, not closures: see `stream::left`).
+        let mut placed = call.clone();
+        if count > 1 && index + 1 < count {
+            placed = quote!(#private::stream_left(#placed));
+        }
+        for _ in 0..index {
+            placed = quote!(#private::stream_right(#placed));
+        }
         // Spanned on the attribute: a missing `From<TimedOut>` / `From<EmptyStream>` is
         // reported there.
         let first_item = Ident::new("first_item", emit.span);
-        if count == 1 {
-            return Some(quote_spanned!(emit.span=> #private::#first_item(#call, #policy)));
-        }
-        // Call `index` among `count`: `Right` `index` times, then `Left` unless last.
-        let opened = hidden("__stream");
-        let mut nested = if index + 1 == count {
-            quote!(#opened)
-        } else {
-            quote!(#private::StreamEither::Left(#opened))
-        };
-        for _ in 0..index {
-            nested = quote!(#private::StreamEither::Right(#nested));
-        }
-        let first_item_as = Ident::new("first_item_as", emit.span);
-        Some(
-            quote_spanned!(emit.span=> #private::#first_item_as(#call, #policy, |#opened| #nested)),
-        )
+        Some(quote_spanned!(emit.span=> #private::#first_item(#placed, #policy)))
     }
 }
 

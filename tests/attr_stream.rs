@@ -456,3 +456,31 @@ async fn a_call_dropped_before_its_first_item_gives_back_its_permit_and_probe() 
     assert_eq!(server.breaker.state(), State::Closed);
     assert_eq!(server.requests().len(), 4);
 }
+
+#[tokio::test(start_paused = true)]
+async fn alone_it_answers_at_the_first_item_and_may_consume_its_arguments() {
+    #[stream(first = 2s)]
+    async fn chat(server: &Server, prompt: String) -> Result<impl Stream<Item = Item>, ApiError> {
+        drop(prompt); // one call: the body may consume its arguments
+        server.open("chat")
+    }
+    let server = Server::new(vec![Reply::Events(vec![
+        Event::Chunk(1.5, "a"),
+        Event::Chunk(3.0, "b"),
+    ])]);
+    let answer = chat(&server, "hi".to_owned()).await.unwrap();
+    assert_eq!(server.start.elapsed(), secs(1.5));
+    assert_eq!(
+        read_all(answer).await,
+        ok(&["a", "b"]),
+        "no idle bound without `idle`"
+    );
+    assert_eq!(server.start.elapsed(), secs(4.5));
+
+    let server = Server::new(vec![Reply::Events(vec![Event::Chunk(2.5, "late")])]);
+    assert_eq!(
+        chat(&server, String::new()).await.err(),
+        Some(ApiError::Timeout(secs(2.0)))
+    );
+    assert_eq!(server.start.elapsed(), secs(2.0));
+}

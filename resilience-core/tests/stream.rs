@@ -239,3 +239,16 @@ async fn retried_and_counted_until_the_first_item_only() {
     assert_eq!((stats.calls, stats.successes, stats.failures), (1, 1, 0));
     assert_eq!(breaker.state(), State::Closed);
 }
+
+#[tokio::test(start_paused = true)]
+async fn deadlines_past_the_clocks_range_are_no_deadlines() {
+    let policy = StreamPolicy::builder()
+        .first(Duration::MAX)
+        .idle(Duration::MAX)
+        .build()
+        .unwrap();
+    let (script, _) = Script::new([after(1.0, Ok("a")), after(100_000.0, Ok("b"))]);
+    let answer = first_item(async { Ok(script) }, &policy).await.unwrap();
+    let items: Vec<Item> = answer.collect().await;
+    assert_eq!(items, [Ok("a"), Ok("b")]);
+}

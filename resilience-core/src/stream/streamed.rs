@@ -170,16 +170,23 @@ impl<S: Stream> Streamed<S> {
         let Some(idle) = self.idle else {
             return Poll::Pending;
         };
-        let timer = match &mut self.timer {
-            Some(timer) => {
-                if !self.armed {
-                    timer.as_mut().reset(Instant::now() + idle);
+        let timer = match (&mut self.timer, self.armed) {
+            (Some(timer), true) => timer,
+            (timer, _) => {
+                // A deadline past the clock's range is no deadline (as for `#[timeout]`).
+                let Some(at) = Instant::now().checked_add(idle) else {
+                    return Poll::Pending;
+                };
+                self.armed = true;
+                match timer {
+                    Some(timer) => {
+                        timer.as_mut().reset(at);
+                        timer
+                    }
+                    None => timer.insert(Box::pin(tokio::time::sleep_until(at))),
                 }
-                timer
             }
-            timer @ None => timer.insert(Box::pin(tokio::time::sleep(idle))),
         };
-        self.armed = true;
         match timer.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => {

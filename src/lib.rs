@@ -136,7 +136,8 @@
 //! Every pattern is usable on its own from [`retry`](mod@retry) (and its
 //! [`RetryBudget`]), [`circuit`](mod@circuit), [`timeout`](mod@timeout),
 //! [`fallback`](mod@fallback), [`hedge`](mod@hedge), [`rate_limit`](mod@rate_limit),
-//! [`bulkhead`](mod@bulkhead), [`backoff`] and [`chaos`];
+//! [`bulkhead`](mod@bulkhead), [`stream`](mod@stream) (a streaming call answered at its
+//! first item), [`backoff`] and [`chaos`];
 //! depend on `resilience-core` alone if you want the runtime without proc macros.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 

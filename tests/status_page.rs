@@ -1,0 +1,380 @@
+//! `resilience::status` (issue 18): the JSON of a scripted run is the registry's state,
+//! field for field; the page is served; the control routes are absent without the
+//! service's check, and refuse what it refuses.
+#![cfg(feature = "status")]
+
+mod common;
+
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::ApiError;
+use resilience::registry::{self, Protection};
+use resilience::retry::Price;
+use resilience::status::{self, Events, StatusPage};
+use resilience::{Bulkhead, ConfigError, RateLimiter, RetryBudget, State, circuit};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use tracing_subscriber::prelude::*;
+
+#[circuit(name = "status_json::gpt4", threshold = 2, recovery = 30s)]
+async fn gpt4(up: bool) -> Result<&'static str, ApiError> {
+    if up {
+        Ok("answer")
+    } else {
+        Err(ApiError::Network)
+    }
+}
+
+#[circuit(name = "status_json::llm", key = model, threshold = 1, recovery = 10s, max_keys = 4)]
+async fn llm(model: &str, up: bool) -> Result<&'static str, ApiError> {
+    let _ = model;
+    if up {
+        Ok("answer")
+    } else {
+        Err(ApiError::Network)
+    }
+}
+
+static TOKENS: RateLimiter = RateLimiter::new(ConfigError::unwrap_const(
+    RateLimiter::builder()
+        .name("status_json::tokens")
+        .tokens(1_000)
+        .settings(),
+));
+
+static POOL: Bulkhead = Bulkhead::new(ConfigError::unwrap_const(
+    Bulkhead::builder()
+        .name("status_json::pool")
+        .max(2)
+        .queue(1)
+        .settings(),
+));
+
+static BUDGET: RetryBudget = match RetryBudget::builder()
+    .name("status_json::budget")
+    .floor(0.0)
+    .build()
+{
+    Ok(budget) => budget,
+    Err(_) => panic!(),
+};
+
+/// One request through `app`: the status and the body.
+async fn send(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+) -> (StatusCode, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("x-operator-token", token);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+async fn get_json(app: &axum::Router, uri: &str) -> Value {
+    let (code, body) = send(app, Method::GET, uri, None).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Whether the future is still waiting after one poll (it stays queued while pinned).
+fn pending<F: Future>(future: std::pin::Pin<&mut F>) -> bool {
+    matches!(
+        future.poll(&mut Context::from_waker(Waker::noop())),
+        Poll::Pending
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_json_of_a_scripted_run_is_the_registrys_state() {
+    let events = Events::new(50);
+    let _recording = tracing_subscriber::registry()
+        .with(events.clone())
+        .set_default();
+
+    // t = 0: two failures open gpt4's breaker; the gpt-4 key of llm opens, claude's stays
+    // closed.
+    assert_eq!(gpt4(false).await, Err(ApiError::Network));
+    assert_eq!(gpt4(false).await, Err(ApiError::Network));
+    assert_eq!(llm("gpt-4", false).await, Err(ApiError::Network));
+    assert_eq!(llm("claude", true).await, Ok("answer"));
+
+    // t = 5 s: gpt4 refuses a call, 25 s before it may probe.
+    tokio::time::advance(Duration::from_secs(5)).await;
+    assert!(matches!(gpt4(true).await, Err(ApiError::Open(_))));
+
+    // 400 of 1000 tokens taken, a call for 700 waits for the rest.
+    let tokens = TOKENS.register();
+    tokens.try_acquire(400).unwrap();
+    let mut waiter = pin!(tokens.acquire(700));
+    assert!(pending(waiter.as_mut()));
+
+    // Both places of the pool taken, one call queued, one refused.
+    let pool = POOL.register();
+    let _first = pool.try_acquire().unwrap();
+    let _second = pool.try_acquire().unwrap();
+    let mut queued = pin!(pool.acquire());
+    assert!(pending(queued.as_mut()));
+    assert!(pool.try_acquire().is_err());
+
+    // Ten first attempts earn two retries (ratio 0.2, no floor); one is spent.
+    let budget = BUDGET.register();
+    (0..10).for_each(|_| budget.deposit());
+    assert!(budget.try_withdraw(Price::Retry));
+
+    let app = StatusPage::new().events(&events).router();
+    let json = get_json(&app, "/json").await;
+    let mut ours: Vec<&Value> = json["protections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"].as_str().unwrap().starts_with("status_json::"))
+        .collect();
+    let expected = [
+        json!({"kind": "circuit", "name": "status_json::gpt4", "status": {
+            "state": "open", "calls": 3, "successes": 0, "failures": 2, "rejected": 1,
+            "in_state": {"secs": 5.0}, "retry_in": {"secs": 25.0},
+        }}),
+        json!({"kind": "circuit", "name": "status_json::llm", "status": {
+            "keys": 2, "max_keys": 4, "refused": 0, "members": [
+                {"key": "claude", "status": {
+                    "state": "closed", "calls": 1, "successes": 1, "failures": 0, "rejected": 0,
+                }},
+                {"key": "gpt-4", "status": {
+                    "state": "open", "calls": 1, "successes": 0, "failures": 1, "rejected": 0,
+                    "in_state": {"secs": 5.0}, "retry_in": {"secs": 5.0},
+                }},
+            ],
+        }}),
+        json!({"kind": "rate_limit", "name": "status_json::tokens", "status": {
+            "tokens_left": 600, "waiting": 1, "waited": 0, "rejected": 0,
+        }}),
+        json!({"kind": "bulkhead", "name": "status_json::pool", "status": {
+            "in_use": 2, "queued": 1, "max": 2, "waited": 0, "rejected": 1,
+        }}),
+        json!({"kind": "retry_budget", "name": "status_json::budget", "status": {
+            "available": 1.0, "first_attempts": 10, "retries": 1.0, "ratio": 0.2, "floor": 0.0,
+            "window": {"secs": 10.0},
+        }}),
+    ];
+    // The attributes' entries come in link order: compare by name.
+    let by_name = |p: &&Value| p["name"].as_str().unwrap().to_owned();
+    ours.sort_by_key(by_name);
+    let mut expected: Vec<&Value> = expected.iter().collect();
+    expected.sort_by_key(by_name);
+    assert_eq!(ours, expected);
+
+    // Every protection of the registry is listed, in its order, with its status now.
+    let listed: Vec<&Value> = json["protections"].as_array().unwrap().iter().collect();
+    let all = registry::all();
+    assert_eq!(listed.len(), all.len());
+    for (json, protection) in listed.iter().zip(&all) {
+        assert_eq!(**json, status::protection(*protection));
+        assert_eq!(json["kind"], protection.kind());
+        assert_eq!(json["name"], protection.name());
+    }
+
+    // The events: the transitions and the refusal, in order.
+    let events = json["events"].as_array().unwrap();
+    let changes: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["message"] == "circuit breaker state changed")
+        .map(|e| {
+            (
+                e["fields"]["name"].as_str().unwrap(),
+                e["fields"]["to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("status_json::gpt4", "open"),
+            ("status_json::llm/gpt-4", "open")
+        ]
+    );
+    let refused = events
+        .iter()
+        .find(|e| e["message"] == "circuit breaker rejected a call")
+        .expect("the refusal at 5 s");
+    assert_eq!(refused["level"], "DEBUG");
+    assert_eq!(refused["fields"]["retry_in"], "25s");
+    assert_eq!(json["control"], false);
+    drop(waiter);
+    drop(queued);
+}
+
+#[circuit(name = "status_control::api", threshold = 1, recovery = 30s)]
+async fn api(up: bool) -> Result<&'static str, ApiError> {
+    if up {
+        Ok("answer")
+    } else {
+        Err(ApiError::Network)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn control_routes_do_not_exist_without_the_services_check() {
+    let app = StatusPage::new().router();
+    for action in ["isolate", "reset"] {
+        let (code, _) = send(
+            &app,
+            Method::POST,
+            &format!("/{action}/status_control::api"),
+            Some("s3cret"),
+        )
+        .await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "{action}");
+    }
+    let breaker = registry::circuit("status_control::api").unwrap();
+    assert_eq!(breaker.state(), State::Closed);
+    assert_eq!(get_json(&app, "/json").await["control"], false);
+}
+
+#[tokio::test(start_paused = true)]
+async fn control_routes_refuse_what_the_check_refuses_and_act_on_what_it_allows() {
+    let app = StatusPage::new()
+        .control(|request| {
+            request
+                .headers
+                .get("x-operator-token")
+                .is_some_and(|t| t == "s3cret")
+        })
+        .router();
+    let breaker = registry::circuit("status_control::api").unwrap();
+    assert_eq!(get_json(&app, "/json").await["control"], true);
+
+    // Refused: no token, a wrong one; the breaker is untouched, and a refused request
+    // does not learn whether a breaker exists.
+    for token in [None, Some("guess")] {
+        let (code, body) = send(&app, Method::POST, "/isolate/status_control::api", token).await;
+        assert_eq!(
+            (code, body.as_str()),
+            (StatusCode::FORBIDDEN, r#"{"error":"not allowed"}"#)
+        );
+        let (code, _) = send(&app, Method::POST, "/isolate/no::such", token).await;
+        assert_eq!(code, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(breaker.state(), State::Closed);
+
+    // Allowed: isolate, then reset; the answer is the breaker as the JSON lists it.
+    let (code, body) = send(
+        &app,
+        Method::POST,
+        "/isolate/status_control::api",
+        Some("s3cret"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["status"]["state"], "isolated");
+    assert_eq!(breaker.state(), State::Isolated);
+    assert!(matches!(api(true).await, Err(ApiError::Open(_))));
+
+    let (code, _) = send(
+        &app,
+        Method::POST,
+        "/reset/status_control::api",
+        Some("s3cret"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(breaker.state(), State::Closed);
+    assert_eq!(api(true).await, Ok("answer"));
+
+    // Only POST; an unknown breaker is 404.
+    let (code, _) = send(
+        &app,
+        Method::GET,
+        "/isolate/status_control::api",
+        Some("s3cret"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::METHOD_NOT_ALLOWED);
+    let (code, body) = send(&app, Method::POST, "/reset/no::such", Some("s3cret")).await;
+    assert_eq!(
+        (code, body.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            r#"{"error":"no breaker named `no::such`"}"#
+        )
+    );
+}
+
+#[circuit(name = "status_control::keyed", key = region, threshold = 1)]
+async fn keyed(region: &str) -> Result<&'static str, ApiError> {
+    let _ = region;
+    Err(ApiError::Network)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_keyed_breaker_is_controlled_by_its_name_and_key() {
+    let app = StatusPage::new().control(|_| true).router();
+    assert_eq!(keyed("eu").await, Err(ApiError::Network));
+    let member = registry::circuit("status_control::keyed/eu").unwrap();
+    assert_eq!(member.state(), State::Open);
+    // The page sends the key's slash percent-encoded; both forms reach the member.
+    let (code, _) = send(
+        &app,
+        Method::POST,
+        "/reset/status_control::keyed%2Feu",
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(member.state(), State::Closed);
+    let (code, _) = send(
+        &app,
+        Method::POST,
+        "/isolate/status_control::keyed/eu",
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(member.state(), State::Isolated);
+}
+
+#[tokio::test]
+async fn the_page_is_one_self_contained_file_served_where_it_is_mounted() {
+    let app = axum::Router::new().nest("/ops/status", status::router());
+    let (code, page) = send(&app, Method::GET, "/ops/status", None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(page.starts_with("<!doctype html>"));
+    // No external asset: no src= or href= at all, no URL but the SVG namespace.
+    assert!(!page.contains("src=") && !page.contains("href="));
+    let urls: Vec<&str> = page
+        .match_indices("http")
+        .map(|(i, _)| &page[i..i + 26])
+        .collect();
+    assert!(
+        urls.iter()
+            .all(|u| u.starts_with("http://www.w3.org/2000/svg")),
+        "{urls:?}"
+    );
+    // It asks for the JSON next to itself.
+    assert!(page.contains(r#"fetch(base + "json""#));
+    let json = get_json(&app, "/ops/status/json").await;
+    assert_eq!(json["events"], Value::Null);
+    assert!(
+        json["protections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "status_control::api")
+    );
+}

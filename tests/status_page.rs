@@ -102,7 +102,7 @@ fn pending<F: Future>(future: std::pin::Pin<&mut F>) -> bool {
 
 #[tokio::test(start_paused = true)]
 async fn the_json_of_a_scripted_run_is_the_registrys_state() {
-    let events = Events::new(50);
+    let events = Events::with_level(50, tracing::Level::DEBUG);
     let _recording = tracing_subscriber::registry()
         .with(events.clone())
         .set_default();

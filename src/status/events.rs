@@ -14,14 +14,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 /// The target of the runtime's events.
 const TARGET: &str = "resilience";
 
-/// The last `capacity` resilience events (target `resilience`), oldest dropped first.
-/// Cheap to clone: clones share one ring. Install it as a layer, and give it to
+/// The last `capacity` resilience events (target `resilience`) at `INFO` or above (a
+/// breaker's transitions, retries scheduled, fallbacks served, time-outs, giving up;
+/// [`with_level`](Self::with_level) for more), oldest dropped first. Cheap to clone:
+/// clones share one ring. Install it as a layer, and give it to
 /// [`StatusPage::events`](super::StatusPage::events):
 ///
 /// ```
@@ -36,6 +38,8 @@ const TARGET: &str = "resilience";
 #[derive(Clone)]
 pub struct Events {
     ring: Arc<Mutex<Ring>>,
+    /// The most verbose level recorded.
+    level: Level,
 }
 
 struct Ring {
@@ -93,13 +97,37 @@ impl Recorded {
 }
 
 impl Events {
-    /// A ring that keeps the last `capacity` events (at least one).
+    /// A ring that keeps the last `capacity` events (at least one) at `INFO` or above.
+    /// The per-call `DEBUG` events (each call a breaker or a limiter refuses) are left
+    /// out: in an outage they would push the transitions out of the ring at once.
     ///
     /// ```
-    /// let events = resilience::status::Events::new(50);
-    /// assert!(events.recent().is_empty());
+    /// use resilience::status::Events;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let events = Events::new(50);
+    /// let _guard = tracing_subscriber::registry().with(events.clone()).set_default();
+    /// tracing::debug!(target: "resilience", "circuit breaker rejected a call");
+    /// tracing::info!(target: "resilience", "circuit breaker state changed");
+    /// assert_eq!(events.recent().len(), 1);
     /// ```
     pub fn new(capacity: usize) -> Self {
+        Self::with_level(capacity, Level::INFO)
+    }
+
+    /// A ring that keeps the last `capacity` events at `level` or above (`DEBUG` adds
+    /// every refused call).
+    ///
+    /// ```
+    /// use resilience::status::Events;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let events = Events::with_level(50, tracing::Level::DEBUG);
+    /// let _guard = tracing_subscriber::registry().with(events.clone()).set_default();
+    /// tracing::debug!(target: "resilience", "circuit breaker rejected a call");
+    /// assert_eq!(events.recent().len(), 1);
+    /// ```
+    pub fn with_level(capacity: usize, level: Level) -> Self {
         let capacity = capacity.max(1);
         Events {
             ring: Arc::new(Mutex::new(Ring {
@@ -107,11 +135,12 @@ impl Events {
                 seen: 0,
                 kept: VecDeque::with_capacity(capacity),
             })),
+            level,
         }
     }
 
-    /// Records `event` if it is the runtime's (target `resilience`); ignores it
-    /// otherwise. For a hand-written `Subscriber`; a layered one installs the ring as a
+    /// Records `event` if it is the runtime's (target `resilience`) and at the ring's
+    /// level or above; ignores it otherwise. For a hand-written `Subscriber`; a layered one installs the ring as a
     /// layer instead.
     ///
     /// ```
@@ -137,7 +166,8 @@ impl Events {
     /// ```
     pub fn record(&self, event: &Event<'_>) {
         let metadata = event.metadata();
-        if metadata.target() != TARGET {
+        // `Level` orders by verbosity: ERROR < WARN < INFO < DEBUG < TRACE.
+        if metadata.target() != TARGET || *metadata.level() > self.level {
             return;
         }
         let mut visitor = Fields::default();
@@ -200,6 +230,7 @@ impl fmt::Debug for Events {
             .field("capacity", &ring.capacity)
             .field("kept", &ring.kept.len())
             .field("seen", &ring.seen)
+            .field("level", &self.level)
             .finish()
     }
 }

@@ -50,9 +50,10 @@
 //!
 //! # What it shows
 //!
-//! Names, keys, counters and the events' fields (names, states, delays, reasons): never
-//! arguments or results of calls. Keys are whatever `key = ..` gave, so a service keyed
-//! by customer should mount the page where only operators reach it.
+//! Names, keys, counters and the events' fields (names, states, delays, reasons, and a
+//! failed attempt's error as it prints in `Debug`): no argument or result of a call,
+//! and no API key (the runtime's events never carry one). Keys are whatever `key = ..`
+//! gave and errors may name URLs, so mount the page where only operators reach it.
 
 mod control;
 mod events;

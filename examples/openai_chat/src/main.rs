@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p openai-chat                            # offline, in a few seconds
 //! cargo run -p openai-chat -- "What is an AI agent?"  # your own questions
+//! cargo run -p openai-chat -- --status 127.0.0.1:9090 # and the status page, at /status
 //! OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=... cargo run -p openai-chat --features tls
 //! ```
 //!
@@ -16,6 +17,10 @@
 //!
 //! For each call it prints every request and wait as it happened, which model served,
 //! and the breaker's state. It says whether an API key is set, never what it is.
+//!
+//! With `--status ADDR` it also serves `resilience::status`'s page at
+//! `http://ADDR/status` (read-only): the client's breaker and the last events, live,
+//! and keeps serving it after the questions until stopped (Ctrl-C).
 
 mod client;
 mod events;
@@ -23,6 +28,7 @@ mod fault_server;
 
 use std::env;
 use std::error::Error;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use client::{Answer, ApiKey, ChatError, Client};
@@ -94,7 +100,13 @@ fn https_ready(url: &str) -> Result<(), Box<dyn Error>> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
     // Every event of this thread (the runtime is current-thread) goes to the recorder.
-    let recorder = Recorder::default();
+    let mut args: Vec<String> = env::args().skip(1).collect();
+    let status_addr = take_status_flag(&mut args)?;
+    let status_events = resilience::status::Events::new(100);
+    let recorder = match status_addr {
+        Some(_) => Recorder::default().feeding(status_events.clone()),
+        None => Recorder::default(),
+    };
     let _recording = tracing::subscriber::set_default(recorder.clone());
 
     let var = |name| {
@@ -105,7 +117,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let api_key = var("OPENAI_API_KEY").and_then(ApiKey::new);
     let model = var("OPENAI_MODEL").unwrap_or_else(|| "gpt-5-mini".into());
     let fallback_model = var("OPENAI_FALLBACK_MODEL").unwrap_or_else(|| "gpt-4o-mini".into());
-    let mut questions: Vec<String> = env::args().skip(1).collect();
+    let mut questions = args;
     if questions.is_empty() {
         questions = QUESTIONS.map(String::from).to_vec();
     }
@@ -128,7 +140,22 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let key = if api_key.is_some() { "set" } else { "not set" };
     println!("API key: {key}");
 
-    let client = Client::new(&base_url, api_key, model, fallback_model)?;
+    // Leaked, so that its breaker lives as long as the program and can be registered:
+    // the status page lists what the registry holds.
+    let client: &'static Client = Box::leak(Box::new(Client::new(
+        &base_url,
+        api_key,
+        model,
+        fallback_model,
+    )?));
+    client.breaker.register();
+    if let Some(addr) = status_addr {
+        let page = resilience::status::StatusPage::new().events(&status_events);
+        let app = axum::Router::new().nest("/status", page.router());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("status:  http://{}/status", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
     for (n, question) in questions.iter().enumerate() {
         let started = Instant::now();
         let (result, served) = observe(client.chat(question)).await;
@@ -151,10 +178,34 @@ async fn main() -> Result<(), Box<dyn Error>> {
             stats.rejected,
         );
     }
+    if let Some(addr) = status_addr {
+        println!("\nstatus page still served at http://{addr}/status; Ctrl-C to stop");
+        std::future::pending::<()>().await;
+    }
     if let Some(server) = server {
         server.shutdown().await;
     }
     Ok(())
+}
+
+/// Removes `--status ADDR` (or `--status=ADDR`) from `args`, returning the address.
+fn take_status_flag(args: &mut Vec<String>) -> Result<Option<SocketAddr>, Box<dyn Error>> {
+    let Some(at) = args
+        .iter()
+        .position(|a| a == "--status" || a.starts_with("--status="))
+    else {
+        return Ok(None);
+    };
+    let flag = args.remove(at);
+    let value = match flag.strip_prefix("--status=") {
+        Some(value) => value.to_owned(),
+        None if at < args.len() => args.remove(at),
+        None => return Err("--status needs an address, e.g. --status 127.0.0.1:9090".into()),
+    };
+    let addr = value
+        .parse()
+        .map_err(|e| format!("--status {value}: not an address like 127.0.0.1:9090 ({e})"))?;
+    Ok(Some(addr))
 }
 
 /// One line for an event, or `None` for one not worth a line.

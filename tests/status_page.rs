@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::ApiError;
-use resilience::registry::{self, Protection};
+use resilience::registry;
 use resilience::retry::Price;
 use resilience::status::{self, Events, StatusPage};
 use resilience::{Bulkhead, ConfigError, RateLimiter, RetryBudget, State, circuit};
@@ -215,8 +215,6 @@ async fn the_json_of_a_scripted_run_is_the_registrys_state() {
     assert_eq!(refused["level"], "DEBUG");
     assert_eq!(refused["fields"]["retry_in"], "25s");
     assert_eq!(json["control"], false);
-    drop(waiter);
-    drop(queued);
 }
 
 #[circuit(name = "status_control::api", threshold = 1, recovery = 30s)]

@@ -376,3 +376,40 @@ async fn the_page_is_one_self_contained_file_served_where_it_is_mounted() {
             .any(|p| p["name"] == "status_control::api")
     );
 }
+
+#[test]
+fn the_ring_keeps_the_last_events_of_many_threads_numbered_once_each() {
+    const THREADS: u64 = 4;
+    const EACH: u64 = 2_000;
+    let events = Events::new(64);
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(events.clone()));
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let dispatch = dispatch.clone();
+            scope.spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for i in 0..EACH {
+                        tracing::info!(target: "resilience", thread, i, "tick");
+                        tracing::info!(target: "elsewhere", thread, i, "not ours");
+                    }
+                });
+            });
+        }
+    });
+    let kept = events.recent();
+    // Every event numbered once, none lost before the ring dropped it: the last 64
+    // numbers of 8000, in order.
+    let total = THREADS * EACH;
+    let seqs: Vec<u64> = kept.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (total - 64..total).collect::<Vec<_>>());
+    // Each thread's events in the order it emitted them.
+    for thread in 0..THREADS {
+        let mine: Vec<u64> = kept
+            .iter()
+            .filter(|e| e.field("thread") == Some(&thread.to_string()))
+            .map(|e| e.field("i").unwrap().parse().unwrap())
+            .collect();
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{mine:?}");
+    }
+    assert!(kept.iter().all(|e| e.message == "tick"));
+}

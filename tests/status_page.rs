@@ -72,7 +72,9 @@ async fn send(
 ) -> (StatusCode, String) {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
-        request = request.header("x-operator-token", token);
+        request = request
+            .header("x-operator-token", token)
+            .header("x-resilience-control", "1");
     }
     let response = app
         .clone()
@@ -268,6 +270,14 @@ async fn control_routes_refuse_what_the_check_refuses_and_act_on_what_it_allows(
         let (code, _) = send(&app, Method::POST, "/isolate/no::such", token).await;
         assert_eq!(code, StatusCode::FORBIDDEN);
     }
+    // The right token without the page's header (what a form on another site sends
+    // with the browser's credentials) is refused too.
+    let request = Request::post("/isolate/status_control::api")
+        .header("x-operator-token", "s3cret")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(breaker.state(), State::Closed);
 
     // Allowed: isolate, then reset; the answer is the breaker as the JSON lists it.
@@ -331,7 +341,7 @@ async fn a_keyed_breaker_is_controlled_by_its_name_and_key() {
         &app,
         Method::POST,
         "/reset/status_control::keyed%2Feu",
-        None,
+        Some("any"),
     )
     .await;
     assert_eq!(code, StatusCode::OK);
@@ -340,7 +350,7 @@ async fn a_keyed_breaker_is_controlled_by_its_name_and_key() {
         &app,
         Method::POST,
         "/isolate/status_control::keyed/eu",
-        None,
+        Some("any"),
     )
     .await;
     assert_eq!(code, StatusCode::OK);
@@ -366,6 +376,8 @@ async fn the_page_is_one_self_contained_file_served_where_it_is_mounted() {
     );
     // It asks for the JSON next to itself.
     assert!(page.contains(r#"fetch(base + "json""#));
+    // Its control buttons send the header the control routes require.
+    assert!(page.contains(r#"headers: {"x-resilience-control": "1"}"#));
     let json = get_json(&app, "/ops/status/json").await;
     assert_eq!(json["events"], Value::Null);
     assert!(

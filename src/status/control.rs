@@ -4,6 +4,12 @@
 //! service gave [`StatusPage::control`](super::StatusPage::control) its own check, and
 //! every request goes through that check before anything else (a refused request learns
 //! nothing, not even whether the breaker exists).
+//!
+//! A control request must also carry the header [`CONTROL_HEADER`] (the page's buttons
+//! send it): a form on another site cannot set a header, and a script on another site
+//! that sets one needs a CORS preflight these routes never answer. So a browser that
+//! holds the operator's credentials (a cookie, HTTP basic auth) cannot be made to isolate
+//! a breaker by a page it visits.
 
 use std::sync::Arc;
 
@@ -15,6 +21,9 @@ use resilience_core::registry;
 use serde_json::json;
 
 use super::Shared;
+
+/// The header every control request must carry (any value); see the module docs.
+pub(super) const CONTROL_HEADER: &str = "x-resilience-control";
 
 /// The service's check of a control request: `true` lets it through.
 pub(super) type Authorize = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;
@@ -45,7 +54,8 @@ pub(super) async fn reset(
 fn act(shared: &Shared, name: &str, request: Request, action: Action) -> Response {
     let (parts, _body) = request.into_parts();
     // Routed only with a check, so `None` cannot happen; refusing is the safe answer.
-    let allowed = shared.authorize.as_ref().is_some_and(|check| check(&parts));
+    let allowed = parts.headers.contains_key(CONTROL_HEADER)
+        && shared.authorize.as_ref().is_some_and(|check| check(&parts));
     if !allowed {
         return error(StatusCode::FORBIDDEN, "not allowed".to_owned());
     }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET {base}` | the page: one self-contained HTML file (inline CSS and JS, no external asset), which polls `{base}/json` every 2 s |
 //! | `GET {base}/json` | [`snapshot`]: `{"protections": [{"kind", "name", "status"}], "events": [..] or null, "control": bool}` |
-//! | `POST {base}/isolate/{name}`, `POST {base}/reset/{name}` | only with [`StatusPage::control`]: isolate or reset the breaker `name` (`"llm/gpt-4"` for a key's); 403 when the service's check refuses, 404 for no such breaker |
+//! | `POST {base}/isolate/{name}`, `POST {base}/reset/{name}` | only with [`StatusPage::control`]: isolate or reset the breaker `name` (`"llm/gpt-4"` for a key's); 403 without the header `x-resilience-control` or when the service's check refuses, 404 for no such breaker |
 //!
 //! ```no_run
 //! use axum::Router;
@@ -122,9 +122,12 @@ impl StatusPage {
     }
 
     /// Adds the control routes (`POST {base}/isolate/{name}`, `POST {base}/reset/{name}`),
-    /// each request let through only if `authorize` returns `true` for it (its method,
-    /// URI, headers and extensions: a token, a client certificate an earlier layer
-    /// checked, an address); refused with 403 otherwise.
+    /// each request let through only if it carries the header `x-resilience-control`
+    /// (what the page's buttons send, and what a form on another site cannot) and
+    /// `authorize` returns `true` for it (its method, URI, headers and extensions: a
+    /// token, a client certificate an earlier layer checked, an address); refused with
+    /// 403 otherwise. The page's buttons send what the browser holds for the page (HTTP
+    /// basic auth, a cookie, or what a proxy in front adds).
     ///
     /// ```
     /// use resilience::status::StatusPage;

@@ -267,3 +267,39 @@ fn print_outcome(result: &Result<Answer, ChatError>, served: Option<Served>, too
         println!("  reply: {}", answer.text);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn the_status_flag_is_taken_out_of_the_questions() {
+        let mut given = args(&["Why?", "--status", "127.0.0.1:9090", "How?"]);
+        let addr = take_status_flag(&mut given).unwrap();
+        assert_eq!(addr, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(given, args(&["Why?", "How?"]));
+
+        let mut given = args(&["--status=[::1]:80"]);
+        assert_eq!(
+            take_status_flag(&mut given).unwrap(),
+            Some("[::1]:80".parse().unwrap())
+        );
+        assert!(given.is_empty());
+
+        let mut given = args(&["Why?"]);
+        assert_eq!(take_status_flag(&mut given).unwrap(), None);
+        assert_eq!(given, args(&["Why?"]));
+    }
+
+    #[test]
+    fn a_status_flag_without_an_address_is_an_error() {
+        let err = take_status_flag(&mut args(&["--status"])).unwrap_err();
+        assert!(err.to_string().contains("needs an address"), "{err}");
+        let err = take_status_flag(&mut args(&["--status", "localhost"])).unwrap_err();
+        assert!(err.to_string().contains("not an address"), "{err}");
+    }
+}

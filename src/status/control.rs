@@ -5,6 +5,10 @@
 //! every request goes through that check before anything else (a refused request learns
 //! nothing, not even whether the breaker exists).
 //!
+//! A key's breaker is found by its name (`"llm/gpt-4"`) through
+//! [`registry::circuit`], which keeps it from eviction from then on: an isolated key must
+//! not be forgotten and come back closed.
+//!
 //! A control request must also carry the header [`CONTROL_HEADER`] (the page's buttons
 //! send it): a form on another site cannot set a header, and a script on another site
 //! that sets one needs a CORS preflight these routes never answer. So a browser that

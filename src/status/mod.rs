@@ -9,16 +9,15 @@
 //! | `GET {base}/json` | [`snapshot`]: `{"protections": [{"kind", "name", "status"}], "events": [..] or null, "control": bool}` |
 //! | `POST {base}/isolate/{name}`, `POST {base}/reset/{name}` | only with [`StatusPage::control`]: isolate or reset the breaker `name` (`"llm/gpt-4"` for a key's); 403 without the header `x-resilience-control` or when the service's check refuses, 404 for no such breaker |
 //!
-//! ```no_run
+//! ```
 //! use axum::Router;
 //! use resilience::status::{Events, StatusPage};
 //! use tracing_subscriber::prelude::*;
 //!
-//! # async fn serve() -> std::io::Result<()> {
 //! let events = Events::new(200); // the last 200 resilience events
 //! tracing_subscriber::registry().with(events.clone()).init();
 //!
-//! let app = Router::new().nest(
+//! let app: Router = Router::new().nest(
 //!     "/status",
 //!     StatusPage::new()
 //!         .events(&events)
@@ -26,9 +25,8 @@
 //!         .control(|request| request.headers.get("x-operator-token").is_some_and(|t| t == "s3cret"))
 //!         .router(),
 //! );
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9090").await?;
-//! axum::serve(listener, app).await
-//! # }
+//! // then serve `app` as usual: `axum::serve(listener, app)`
+//! # let _ = app;
 //! ```
 //!
 //! # What it costs

@@ -1,8 +1,8 @@
 //! `resilience::status` (issue 18): the JSON of a scripted run is the registry's state,
 //! field for field; the page is served; the control routes are absent without the
 //! service's check, and refuse what it refuses.
-#![cfg(feature = "status")]
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::pin::pin;

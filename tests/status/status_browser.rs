@@ -9,8 +9,8 @@
 //!
 //! `RESILIENCE_BLESS=1` also copies the screenshot to `docs/status.png` (the README's);
 //! `CHROMIUM=/path/to/chrome` picks another browser.
-#![cfg(feature = "status")]
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -243,7 +243,7 @@ async fn a_headless_browser_shows_the_breaker_the_run_opens() {
         png.len()
     );
     if std::env::var_os("RESILIENCE_BLESS").is_some() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/status.png");
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/status.png");
         std::fs::create_dir_all(docs.parent().unwrap()).unwrap();
         std::fs::copy(&shot, docs).unwrap();
     }

@@ -202,8 +202,10 @@ async fn page() -> impl IntoResponse {
 }
 
 async fn json(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let body = snapshot(shared.events.as_ref(), shared.authorize.is_some());
-    json_body(body.to_string())
+    json_body(json::snapshot_text(
+        shared.events.as_ref(),
+        shared.authorize.is_some(),
+    ))
 }
 
 /// A JSON body that is never cached: it is the state now.

@@ -1,23 +1,23 @@
 //! `resilience::status` (issue 18): the JSON of a scripted run is the registry's state,
-//! field for field; the page is served; the control routes are absent without the
-//! service's check, and refuse what it refuses.
+//! field for field; the page is one self-contained file; the event ring keeps the last
+//! events of many threads.
 
 #[path = "../common/mod.rs"]
 mod common;
+mod http;
 
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use common::ApiError;
+use http::{get_json, send};
 use resilience::registry;
 use resilience::retry::Price;
 use resilience::status::{self, Events, StatusPage};
-use resilience::{Bulkhead, ConfigError, RateLimiter, RetryBudget, State, circuit};
+use resilience::{Bulkhead, ConfigError, RateLimiter, RetryBudget, circuit};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 use tracing_subscriber::prelude::*;
 
 #[circuit(name = "status_json::gpt4", threshold = 2, recovery = 30s)]
@@ -62,37 +62,6 @@ static BUDGET: RetryBudget = match RetryBudget::builder()
     Ok(budget) => budget,
     Err(_) => panic!(),
 };
-
-/// One request through `app`: the status and the body.
-async fn send(
-    app: &axum::Router,
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-) -> (StatusCode, String) {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        request = request
-            .header("x-operator-token", token)
-            .header("x-resilience-control", "1");
-    }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
-async fn get_json(app: &axum::Router, uri: &str) -> Value {
-    let (code, body) = send(app, Method::GET, uri, None).await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    serde_json::from_str(&body).unwrap()
-}
 
 /// Whether the future is still waiting after one poll (it stays queued while pinned).
 fn pending<F: Future>(future: std::pin::Pin<&mut F>) -> bool {
@@ -222,144 +191,6 @@ async fn the_json_of_a_scripted_run_is_the_registrys_state() {
     assert_eq!(json["control"], false);
 }
 
-#[circuit(name = "status_control::api", threshold = 1, recovery = 30s)]
-async fn api(up: bool) -> Result<&'static str, ApiError> {
-    if up {
-        Ok("answer")
-    } else {
-        Err(ApiError::Network)
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn control_routes_do_not_exist_without_the_services_check() {
-    let app = StatusPage::new().router();
-    for action in ["isolate", "reset"] {
-        let (code, _) = send(
-            &app,
-            Method::POST,
-            &format!("/{action}/status_control::api"),
-            Some("s3cret"),
-        )
-        .await;
-        assert_eq!(code, StatusCode::NOT_FOUND, "{action}");
-    }
-    let breaker = registry::circuit("status_control::api").unwrap();
-    assert_eq!(breaker.state(), State::Closed);
-    assert_eq!(get_json(&app, "/json").await["control"], false);
-}
-
-#[tokio::test(start_paused = true)]
-async fn control_routes_refuse_what_the_check_refuses_and_act_on_what_it_allows() {
-    let app = StatusPage::new()
-        .control(|request| {
-            request
-                .headers
-                .get("x-operator-token")
-                .is_some_and(|t| t == "s3cret")
-        })
-        .router();
-    let breaker = registry::circuit("status_control::api").unwrap();
-    assert_eq!(get_json(&app, "/json").await["control"], true);
-
-    // Refused: no token, a wrong one; the breaker is untouched, and a refused request
-    // does not learn whether a breaker exists.
-    for token in [None, Some("guess")] {
-        let (code, body) = send(&app, Method::POST, "/isolate/status_control::api", token).await;
-        assert_eq!(
-            (code, body.as_str()),
-            (StatusCode::FORBIDDEN, r#"{"error":"not allowed"}"#)
-        );
-        let (code, _) = send(&app, Method::POST, "/isolate/no::such", token).await;
-        assert_eq!(code, StatusCode::FORBIDDEN);
-    }
-    // The right token without the page's header (what a form on another site sends
-    // with the browser's credentials) is refused too.
-    let request = Request::post("/isolate/status_control::api")
-        .header("x-operator-token", "s3cret")
-        .body(Body::empty())
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(breaker.state(), State::Closed);
-
-    // Allowed: isolate, then reset; the answer is the breaker as the JSON lists it.
-    let (code, body) = send(
-        &app,
-        Method::POST,
-        "/isolate/status_control::api",
-        Some("s3cret"),
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK);
-    let answer: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(answer["status"]["state"], "isolated");
-    assert_eq!(breaker.state(), State::Isolated);
-    assert!(matches!(api(true).await, Err(ApiError::Open(_))));
-
-    let (code, _) = send(
-        &app,
-        Method::POST,
-        "/reset/status_control::api",
-        Some("s3cret"),
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK);
-    assert_eq!(breaker.state(), State::Closed);
-    assert_eq!(api(true).await, Ok("answer"));
-
-    // Only POST; an unknown breaker is 404.
-    let (code, _) = send(
-        &app,
-        Method::GET,
-        "/isolate/status_control::api",
-        Some("s3cret"),
-    )
-    .await;
-    assert_eq!(code, StatusCode::METHOD_NOT_ALLOWED);
-    let (code, body) = send(&app, Method::POST, "/reset/no::such", Some("s3cret")).await;
-    assert_eq!(
-        (code, body.as_str()),
-        (
-            StatusCode::NOT_FOUND,
-            r#"{"error":"no breaker named `no::such`"}"#
-        )
-    );
-}
-
-#[circuit(name = "status_control::keyed", key = region, threshold = 1)]
-async fn keyed(region: &str) -> Result<&'static str, ApiError> {
-    let _ = region;
-    Err(ApiError::Network)
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_keyed_breaker_is_controlled_by_its_name_and_key() {
-    let app = StatusPage::new().control(|_| true).router();
-    assert_eq!(keyed("eu").await, Err(ApiError::Network));
-    let member = registry::circuit("status_control::keyed/eu").unwrap();
-    assert_eq!(member.state(), State::Open);
-    // The page sends the key's slash percent-encoded; both forms reach the member.
-    let (code, _) = send(
-        &app,
-        Method::POST,
-        "/reset/status_control::keyed%2Feu",
-        Some("any"),
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK);
-    assert_eq!(member.state(), State::Closed);
-    let (code, _) = send(
-        &app,
-        Method::POST,
-        "/isolate/status_control::keyed/eu",
-        Some("any"),
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK);
-    assert_eq!(member.state(), State::Isolated);
-}
-
 #[tokio::test]
 async fn the_page_is_one_self_contained_file_served_where_it_is_mounted() {
     let app = axum::Router::new().nest("/ops/status", status::router());
@@ -388,7 +219,7 @@ async fn the_page_is_one_self_contained_file_served_where_it_is_mounted() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|p| p["name"] == "status_control::api")
+            .any(|p| p["name"] == "status_json::gpt4")
     );
 }
 
@@ -427,39 +258,4 @@ fn the_ring_keeps_the_last_events_of_many_threads_numbered_once_each() {
         assert!(mine.windows(2).all(|w| w[0] < w[1]), "{mine:?}");
     }
     assert!(kept.iter().all(|e| e.message == "tick"));
-}
-
-/// A trait whose default method has one breaker per implementor.
-trait Provider {
-    #[circuit(threshold = 1)]
-    async fn chat(&self) -> Result<&'static str, ApiError> {
-        Err(ApiError::Network)
-    }
-}
-
-struct OpenAi;
-impl Provider for OpenAi {}
-
-#[tokio::test(start_paused = true)]
-async fn a_self_types_breaker_is_listed_and_controlled_by_its_own_name() {
-    assert_eq!(OpenAi.chat().await, Err(ApiError::Network));
-    let name = format!("{}::OpenAi::chat", module_path!());
-    let breaker = registry::circuit(&name).unwrap();
-    assert_eq!(breaker.state(), State::Open);
-
-    let app = StatusPage::new().control(|_| true).router();
-    let json = get_json(&app, "/json").await;
-    let member = json["protections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["status"]["members"].as_array())
-        .flatten()
-        .find(|m| m["status"]["name"] == name.as_str())
-        .expect("listed under its own name, not its family's plus a key");
-    assert_eq!(member["status"]["state"], "open");
-
-    let (code, _) = send(&app, Method::POST, &format!("/reset/{name}"), Some("any")).await;
-    assert_eq!(code, StatusCode::OK);
-    assert_eq!(breaker.state(), State::Closed);
 }

@@ -161,6 +161,9 @@ pub use resilience_core::http;
 mod attributes;
 pub use attributes::*;
 
+#[cfg(feature = "status")]
+pub mod status;
+
 /// What the attribute macros' expansions refer to. Not public API: no stability
 /// guarantees, and nothing here is meant to be named by hand.
 #[doc(hidden)]

@@ -4,6 +4,7 @@
 //! cargo run -p openai-chat                            # offline, in a few seconds
 //! cargo run -p openai-chat -- "What is an AI agent?"  # your own questions
 //! cargo run -p openai-chat -- --stream                # token by token (`#[stream]`)
+//! cargo run -p openai-chat -- --status 127.0.0.1:9090 # and the status page, at /status
 //! OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=... cargo run -p openai-chat --features tls
 //! ```
 //!
@@ -22,6 +23,10 @@
 //! prints the tokens as they arrive; offline, the server's stories are then the faults of
 //! a stream: a `429` before it, an error event as its first event, a connection cut and a
 //! stall part-way (after the first token, nothing is asked again).
+//!
+//! With `--status ADDR` it also serves `resilience::status`'s page at
+//! `http://ADDR/status` (read-only): the client's breaker and the last events, live,
+//! and keeps serving it after the questions until stopped (Ctrl-C).
 
 mod client;
 mod events;
@@ -29,6 +34,7 @@ mod fault_server;
 
 use std::env;
 use std::error::Error;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use client::{Answer, ApiKey, ChatError, Client};
@@ -145,7 +151,13 @@ fn https_ready(url: &str) -> Result<(), Box<dyn Error>> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
     // Every event of this thread (the runtime is current-thread) goes to the recorder.
-    let recorder = Recorder::default();
+    let mut args: Vec<String> = env::args().skip(1).collect();
+    let status_addr = take_status_flag(&mut args)?;
+    let status_events = resilience::status::Events::new(100);
+    let recorder = match status_addr {
+        Some(_) => Recorder::default().feeding(status_events.clone()),
+        None => Recorder::default(),
+    };
     let _recording = tracing::subscriber::set_default(recorder.clone());
 
     let var = |name| {
@@ -156,11 +168,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let api_key = var("OPENAI_API_KEY").and_then(ApiKey::new);
     let model = var("OPENAI_MODEL").unwrap_or_else(|| "gpt-5-mini".into());
     let fallback_model = var("OPENAI_FALLBACK_MODEL").unwrap_or_else(|| "gpt-4o-mini".into());
-    let mut questions: Vec<String> = env::args().skip(1).collect();
-    let streaming = questions.first().is_some_and(|arg| arg == "--stream");
-    if streaming {
-        questions.remove(0);
-    }
+    let mut questions = args;
+    let streaming = match questions.iter().position(|arg| arg == "--stream") {
+        Some(at) => {
+            questions.remove(at);
+            true
+        }
+        None => false,
+    };
     if questions.is_empty() {
         questions = if streaming {
             STREAM_QUESTIONS.map(String::from).to_vec()
@@ -192,10 +207,25 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let key = if api_key.is_some() { "set" } else { "not set" };
     println!("API key: {key}");
 
-    let client = Client::new(&base_url, api_key, model, fallback_model)?;
+    // Leaked, so that its breaker lives as long as the program and can be registered:
+    // the status page lists what the registry holds.
+    let client: &'static Client = Box::leak(Box::new(Client::new(
+        &base_url,
+        api_key,
+        model,
+        fallback_model,
+    )?));
+    client.breaker.register();
+    if let Some(addr) = status_addr {
+        let page = resilience::status::StatusPage::new().events(&status_events);
+        let app = axum::Router::new().nest("/status", page.router());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("status:  http://{}/status", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
     for (n, question) in questions.iter().enumerate() {
         if streaming {
-            stream_one(&client, &recorder, n, question).await;
+            stream_one(client, &recorder, n, question).await;
             continue;
         }
         let started = Instant::now();
@@ -218,6 +248,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
             stats.failures,
             stats.rejected,
         );
+    }
+    if let Some(addr) = status_addr {
+        println!("\nstatus page still served at http://{addr}/status; Ctrl-C to stop");
+        std::future::pending::<()>().await;
     }
     if let Some(server) = server {
         server.shutdown().await;
@@ -267,6 +301,26 @@ async fn stream_one(client: &Client, recorder: &Recorder, n: usize, question: &s
             started.elapsed()
         ),
     }
+}
+
+/// Removes `--status ADDR` (or `--status=ADDR`) from `args`, returning the address.
+fn take_status_flag(args: &mut Vec<String>) -> Result<Option<SocketAddr>, Box<dyn Error>> {
+    let Some(at) = args
+        .iter()
+        .position(|a| a == "--status" || a.starts_with("--status="))
+    else {
+        return Ok(None);
+    };
+    let flag = args.remove(at);
+    let value = match flag.strip_prefix("--status=") {
+        Some(value) => value.to_owned(),
+        None if at < args.len() => args.remove(at),
+        None => return Err("--status needs an address, e.g. --status 127.0.0.1:9090".into()),
+    };
+    let addr = value
+        .parse()
+        .map_err(|e| format!("--status {value}: not an address like 127.0.0.1:9090 ({e})"))?;
+    Ok(Some(addr))
 }
 
 /// One line for an event, or `None` for one not worth a line.
@@ -336,5 +390,41 @@ fn print_outcome(result: &Result<Answer, ChatError>, served: Option<Served>, too
     }
     if let Ok(answer) = result {
         println!("  reply: {}", answer.text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn the_status_flag_is_taken_out_of_the_questions() {
+        let mut given = args(&["Why?", "--status", "127.0.0.1:9090", "How?"]);
+        let addr = take_status_flag(&mut given).unwrap();
+        assert_eq!(addr, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(given, args(&["Why?", "How?"]));
+
+        let mut given = args(&["--status=[::1]:80"]);
+        assert_eq!(
+            take_status_flag(&mut given).unwrap(),
+            Some("[::1]:80".parse().unwrap())
+        );
+        assert!(given.is_empty());
+
+        let mut given = args(&["Why?"]);
+        assert_eq!(take_status_flag(&mut given).unwrap(), None);
+        assert_eq!(given, args(&["Why?"]));
+    }
+
+    #[test]
+    fn a_status_flag_without_an_address_is_an_error() {
+        let err = take_status_flag(&mut args(&["--status"])).unwrap_err();
+        assert!(err.to_string().contains("needs an address"), "{err}");
+        let err = take_status_flag(&mut args(&["--status", "localhost"])).unwrap_err();
+        assert!(err.to_string().contains("not an address"), "{err}");
     }
 }

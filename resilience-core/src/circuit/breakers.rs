@@ -419,7 +419,8 @@ impl Protection for Breakers {
     }
 
     /// The breaker's status ([`CircuitBreaker`]'s) for a function's breaker; for a
-    /// family, `members` (each breaker's status, by type and/or key), `keys` and
+    /// family, `members` (each breaker's status, by type and/or key, after its `name`:
+    /// what [`registry::circuit`](crate::registry::circuit) finds it by), `keys` and
     /// `max_keys`, and `refused` (calls that found the family full and went through
     /// uncovered).
     ///
@@ -434,14 +435,24 @@ impl Protection for Breakers {
     /// let Some(Value::Members(members)) = LLM.status().get("members").cloned() else { panic!() };
     /// assert_eq!(members[0].0, "gpt-4");
     /// assert_eq!(members[0].1.get("successes"), Some(&Value::Count(1)));
+    /// assert_eq!(members[0].1.get("name"), Some(&Value::text("llm/gpt-4")));
     /// ```
     fn status(&self) -> Status {
         if self.scope == Scope::Function {
             return self.template.status();
         }
         let mut members = Vec::new();
-        self.members
-            .for_each(|key, kept| members.push((key.to_string(), kept.0.status())));
+        self.members.for_each(|key, kept| {
+            // The name the member is found by (`"llm/gpt-4"`, `"app::OpenAi::chat"`),
+            // which its key alone does not give for a `Self` type's.
+            let breaker = &kept.0;
+            let mut status =
+                Status::new().with("name", Value::Text(breaker.name().to_owned().into()));
+            for (field, value) in breaker.status().fields() {
+                status = status.with(field, value.clone());
+            }
+            members.push((key.to_string(), status));
+        });
         members.sort_by(|a, b| a.0.cmp(&b.0));
         let mut status = Status::new()
             .with("keys", Value::Count(members.len() as u64))

@@ -204,6 +204,12 @@ struct Hot {
     open_until: AtomicU64,
     /// Set once the breaker is in the [`registry`](crate::registry).
     registered: AtomicBool,
+    /// When the last transition happened, on the [`clock`] scale; 0 until the first
+    /// one. Written only by transitions (never by a call that changes nothing) and read
+    /// only by [`status`](crate::registry::Protection::status): a status page's "since".
+    /// Not modelled under loom: nothing the state machine decides depends on it.
+    #[cfg(not(loom))]
+    changed_at: AtomicU64,
     /// `config.name`, or a family member's own name. Never dropped by the breaker
     /// (a breaker has nothing to drop, so it can be built in a `const`): a family
     /// releases its members' names (see `release`).
@@ -287,6 +293,7 @@ impl CircuitBreaker {
                 word: AtomicU64::new(Word::INITIAL.bits()),
                 open_until: AtomicU64::new(0),
                 registered: AtomicBool::new(false),
+                changed_at: AtomicU64::new(0),
                 name: ManuallyDrop::new(Name::Static(config.name)),
                 config,
                 watch: crate::sync::AtomicPtr::new(core::ptr::null_mut()),
@@ -711,7 +718,13 @@ impl CircuitBreaker {
             "circuit breaker state changed"
         );
         #[cfg(not(loom))]
-        self.notify();
+        {
+            self.hot
+                .0
+                .changed_at
+                .store(clock::now_nanos(), Ordering::Relaxed);
+            self.notify();
+        }
     }
 
     /// The rate modes' window.

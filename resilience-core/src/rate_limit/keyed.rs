@@ -26,8 +26,16 @@ use crate::circuit::clock;
 use crate::keyed::{Evict, Family, Member};
 use crate::registry::{Protection, Status, Value};
 
-/// The limiters of a `key = EXPR`: one per key, made on first use (see the
-/// [module documentation](self)).
+/// The limiters of a `key = EXPR`: one per key, made on first use, at most `max_keys`.
+///
+/// A key is a quota domain: what the provider meters separately (a model, a deployment,
+/// an API key, a host), never a user or a request id. A new key beyond `max_keys` evicts a
+/// limiter that no call holds, that is *full again* (nobody waits and both buckets hold
+/// their burst: a new one in its place admits exactly the same calls) and that was not
+/// used for a whole eviction sweep. When none may go, the key is paced by the family's
+/// *overflow* limiter (the same settings, shared by every key that found no room, counted
+/// as [`overflowed`](Self::overflowed)): never let through unlimited, so the family admits
+/// at most `max_keys + 1` quotas' worth.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -101,7 +109,7 @@ impl RateLimiters {
     }
 
     /// The limiter of `key`, made on first use; the overflow limiter when the family is
-    /// full and none can be evicted (see the [module documentation](self)).
+    /// full and none can be evicted.
     ///
     /// ```
     /// # use std::num::NonZeroUsize;

@@ -154,6 +154,11 @@ pub use resilience_core::{Bulkhead, BulkheadFull, RateLimited, RateLimiter, bulk
 #[doc(inline)]
 pub use resilience_core::http;
 
+/// Each pattern as a `tower::Layer` + `Service`, built on the same policies (feature `tower`).
+#[cfg(feature = "tower")]
+#[doc(inline)]
+pub use resilience_core::tower;
+
 mod attributes;
 pub use attributes::*;
 

@@ -17,6 +17,7 @@
 //! | [`keyed`] | a family of members by key (breakers per model, limiters per host) |
 //! | [`pipeline`] | the driver the attribute macros expand into |
 //! | `http` | (feature `http`) transient or permanent, and the server's delay, from an HTTP outcome |
+//! | `tower` | (feature `tower`) each pattern as a `tower::Layer` + `Service` |
 //!
 //! Time always comes from tokio's clock ([`tokio::time`]), so tests run with the clock
 //! paused and assert exact instants. Every policy emits [`tracing`] events with target
@@ -42,6 +43,8 @@ pub mod retry;
 mod splitmix;
 mod sync;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod waitlist;
 
 pub use bulkhead::{Bulkhead, BulkheadFull};

@@ -159,6 +159,11 @@ pub use resilience_core::http;
 #[doc(inline)]
 pub use resilience_core::tower;
 
+/// Event counters, duration histograms and breaker state gauges (feature `metrics`).
+#[cfg(feature = "metrics")]
+#[doc(inline)]
+pub use resilience_core::metrics;
+
 mod attributes;
 pub use attributes::*;
 

@@ -17,6 +17,7 @@
 //! | [`keyed`] | a family of members by key (breakers per model, limiters per host) |
 //! | [`pipeline`] | the driver the attribute macros expand into |
 //! | `http` | (feature `http`) transient or permanent, and the server's delay, from an HTTP outcome |
+//! | `metrics` | (feature `metrics`) event counters, duration histograms, breaker gauges |
 //! | `tower` | (feature `tower`) each pattern as a `tower::Layer` + `Service` |
 //!
 //! Time always comes from tokio's clock ([`tokio::time`]), so tests run with the clock
@@ -36,6 +37,8 @@ pub mod hedge;
 pub mod http;
 mod human;
 pub mod keyed;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod registry;

@@ -234,6 +234,7 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn build_part(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
         Pipeline::counted(
             Depth::uncounted(),
+            self.context.name(),
             self.layers.wrap(Body::new(), &self.context),
         )
     }
@@ -250,7 +251,11 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn build(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
         // Counted first: nothing is built yet that the count's cold path would spill.
         let depth = Depth::entered();
-        Pipeline::counted(depth, self.layers.wrap(Body::new(), &self.context))
+        Pipeline::counted(
+            depth,
+            self.context.name(),
+            self.layers.wrap(Body::new(), &self.context),
+        )
     }
 }
 

@@ -159,18 +159,25 @@ pub use resilience_core::http;
 #[doc(inline)]
 pub use resilience_core::tower;
 
+/// Named policies from a TOML file, reloadable at run time (feature `config`).
+#[cfg(feature = "config")]
+#[doc(inline)]
+pub use resilience_core::named;
+
 /// Event counters, duration histograms and breaker state gauges (feature `metrics`).
 #[cfg(feature = "metrics")]
 #[doc(inline)]
 pub use resilience_core::metrics;
 
 mod attributes;
+mod named_private;
 pub use attributes::*;
 
 /// What the attribute macros' expansions refer to. Not public API: no stability
 /// guarantees, and nothing here is meant to be named by hand.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::named_private::{ConfigFeature, NamedRetry, NamedTimeout, config_feature};
     pub use resilience_core::__linkme as linkme;
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};

@@ -17,6 +17,7 @@
 //! | [`keyed`] | a family of members by key (breakers per model, limiters per host) |
 //! | [`pipeline`] | the driver the attribute macros expand into |
 //! | `http` | (feature `http`) transient or permanent, and the server's delay, from an HTTP outcome |
+//! | `named` | (feature `config`) named policies from a TOML file, reloadable |
 //! | `metrics` | (feature `metrics`) event counters, duration histograms, breaker gauges |
 //! | `tower` | (feature `tower`) each pattern as a `tower::Layer` + `Service` |
 //!
@@ -39,6 +40,8 @@ mod human;
 pub mod keyed;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "config")]
+pub mod named;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod registry;

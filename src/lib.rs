@@ -177,7 +177,9 @@ pub use attributes::*;
 /// guarantees, and nothing here is meant to be named by hand.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::named_private::{ConfigFeature, NamedRetry, NamedTimeout, config_feature};
+    pub use crate::named_private::{
+        ConfigFeature, NamedBreaker, NamedRetry, NamedTimeout, config_feature,
+    };
     pub use resilience_core::__linkme as linkme;
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};

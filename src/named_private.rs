@@ -3,7 +3,7 @@
 //! compilation with one error that names the feature.
 
 #[cfg(feature = "config")]
-pub use resilience_core::named::{NamedRetry, NamedTimeout};
+pub use resilience_core::named::{NamedBreaker, NamedRetry, NamedTimeout};
 
 /// Implemented when the facade's `config` feature is on.
 #[diagnostic::on_unimplemented(
@@ -41,6 +41,24 @@ mod stand_ins {
         }
     }
 
+    /// Stands in for `resilience::named::NamedBreaker` (see [`NamedRetry`]).
+    pub struct NamedBreaker(resilience_core::CircuitBreaker);
+
+    impl NamedBreaker {
+        /// The literal breaker.
+        pub const fn new(
+            _: &'static str,
+            builder: resilience_core::circuit::CircuitBreakerBuilder,
+        ) -> Self {
+            NamedBreaker(crate::__private::breaker(builder.build()))
+        }
+
+        /// The literal breaker.
+        pub fn get(&'static self) -> &'static resilience_core::CircuitBreaker {
+            &self.0
+        }
+    }
+
     /// Stands in for `resilience::named::NamedTimeout` (see [`NamedRetry`]).
     pub struct NamedTimeout;
 
@@ -58,4 +76,4 @@ mod stand_ins {
 }
 
 #[cfg(not(feature = "config"))]
-pub use stand_ins::{NamedRetry, NamedTimeout};
+pub use stand_ins::{NamedBreaker, NamedRetry, NamedTimeout};

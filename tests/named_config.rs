@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{ApiError, secs};
-use resilience::{named, retry, timeout};
+use resilience::{circuit, named, retry, timeout};
 
 /// The loaded file is process-wide: these tests take turns.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -200,7 +200,7 @@ fn errors_name_the_file_the_line_and_the_key() {
             "[llm.retyr]\nattempts = 3\n",
             1,
             "llm.retyr",
-            "unknown key `retyr`; expected one of: retry, timeout",
+            "unknown key `retyr`; expected one of: retry, circuit, timeout",
         ),
         (
             "[llm.timeout]\nafter = true\n",
@@ -209,6 +209,18 @@ fn errors_name_the_file_the_line_and_the_key() {
             "expected a duration string such as \"250ms\", found a boolean",
         ),
         ("llm = 3\n", 1, "llm", "expected a table, found an integer"),
+        (
+            "[llm.circuit]\nthreshold = 3\nrecovery = \"30\"\n",
+            3,
+            "llm.circuit.recovery",
+            "expected a duration such as \"250ms\", \"10s\", \"1.5s\", \"2m\", found \"30\"",
+        ),
+        (
+            "[llm.circuit]\nthreshhold = 3\n",
+            2,
+            "llm.circuit.threshhold",
+            "unknown key `threshhold`; expected one of: threshold, recovery, recovery_max, success_threshold, probes",
+        ),
     ];
     for (text, line, key, reason) in cases {
         let err = named::Policies::parse("conf/app.toml", text).unwrap_err();
@@ -243,4 +255,48 @@ async fn a_file_with_an_error_changes_nothing() {
     assert_eq!((err.line(), err.key()), (3, "llm.retry.base"));
     let _ = llm().await;
     assert_eq!(LLM.take(), [0.0, 0.1, 0.3]);
+}
+
+static GUARDED: Mutex<u32> = Mutex::new(0);
+
+#[circuit(policy = "llm", threshold = 2, recovery = 30s, name = "named_llm")]
+async fn guarded() -> Result<(), ApiError> {
+    *GUARDED.lock().unwrap() += 1;
+    Err(ApiError::Network)
+}
+
+/// Calls `guarded` `n` times; how many reached the body.
+async fn guarded_calls(n: u32) -> u32 {
+    let before = *GUARDED.lock().unwrap();
+    for _ in 0..n {
+        let _ = guarded().await;
+    }
+    *GUARDED.lock().unwrap() - before
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_breaker_takes_the_files_settings_and_keeps_its_state_while_they_stay() {
+    let _turn = TURN.lock().await;
+    named::load_str("policies.toml", "").unwrap();
+    // The literals: two failures open it, the next calls are rejected.
+    assert_eq!(guarded_calls(5).await, 2);
+
+    // The file's threshold: a new breaker, closed, opening after 4 failures.
+    named::load_str(
+        "policies.toml",
+        "[llm.circuit]\nthreshold = 4\nrecovery = \"10s\"\n",
+    )
+    .unwrap();
+    assert_eq!(guarded_calls(6).await, 4);
+    // The same table again (a reload with other sections changed): the same breaker,
+    // still open.
+    named::load_str(
+        "policies.toml",
+        "[llm.circuit]\nthreshold = 4\nrecovery = \"10s\"\n[llm.timeout]\nafter = \"1s\"\n",
+    )
+    .unwrap();
+    assert_eq!(guarded_calls(3).await, 0);
+    // The file's recovery: a probe after 10s, not the literal 30s.
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert_eq!(guarded_calls(1).await, 1);
 }

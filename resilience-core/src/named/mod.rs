@@ -10,6 +10,10 @@
 //! base = "250ms"       # human durations, as the attributes write them
 //! max = "10s"
 //!
+//! [llm.circuit]        # #[circuit(policy = "llm")]
+//! threshold = 5
+//! recovery = "30s"
+//!
 //! [llm.timeout]        # #[timeout(10s, policy = "llm")]
 //! after = "30s"
 //! ```
@@ -22,8 +26,10 @@
 //! - A missing file, or a file without the name: the attribute's literals apply, with a
 //!   warning event (target `resilience`), once per site and load.
 //! - Patterns: `retry` (`attempts`, `backoff`, `base`, `factor`, `max`, `jitter`,
-//!   `max_elapsed`) and `timeout` (`after`). Breakers, limiters and bulkheads keep
-//!   their literals for now (their state lives in a `static` made at compile time).
+//!   `max_elapsed`), `circuit` (`threshold`, `recovery`, `recovery_max`,
+//!   `success_threshold`, `probes`; see [`NamedBreaker`] for what a reload does to a
+//!   breaker's state) and `timeout` (`after`). Rate limiters, bulkheads and hedges
+//!   keep their literals for now.
 //!
 //! Each named site resolves its name once per load (a read lock and a generation check
 //! per call afterwards); the policies a file makes are kept for the life of the process,
@@ -38,6 +44,7 @@
 //! # Ok::<(), resilience_core::named::FileError>(())
 //! ```
 
+mod breaker;
 mod duration;
 mod error;
 mod parse;
@@ -46,6 +53,7 @@ mod store;
 
 use std::path::Path;
 
+pub use breaker::NamedBreaker;
 pub use error::FileError;
 pub use parse::Policies;
 pub use site::{NamedRetry, NamedTimeout};

@@ -23,6 +23,13 @@ use crate::backoff::{BackoffKind, Jitter};
 /// jitter = "full"      # "none" | "full" | "equal" | "decorrelated"
 /// max_elapsed = "1m"
 ///
+/// [llm.circuit]        # #[circuit(policy = "llm")]
+/// threshold = 5
+/// recovery = "30s"
+/// recovery_max = "5m"
+/// success_threshold = 2
+/// probes = 2
+///
 /// [llm.timeout]        # #[timeout(10s, policy = "llm")]
 /// after = "30s"
 /// ```
@@ -46,6 +53,17 @@ pub struct Policies {
 pub(super) struct Policy {
     pub(super) retry: Option<RetryFile>,
     pub(super) timeout: Option<TimeoutFile>,
+    pub(super) circuit: Option<CircuitFile>,
+}
+
+/// `[name.circuit]`: what the file sets of a breaker's settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(super) struct CircuitFile {
+    pub(super) threshold: Option<u32>,
+    pub(super) recovery: Option<Duration>,
+    pub(super) recovery_max: Option<Duration>,
+    pub(super) success_threshold: Option<u32>,
+    pub(super) probes: Option<u32>,
 }
 
 /// `[name.retry]`: what the file sets of a retry policy.
@@ -66,7 +84,14 @@ pub(super) struct TimeoutFile {
     pub(super) after: Option<Duration>,
 }
 
-const SECTIONS: &[&str] = &["retry", "timeout"];
+const SECTIONS: &[&str] = &["retry", "circuit", "timeout"];
+const CIRCUIT_KEYS: &[&str] = &[
+    "threshold",
+    "recovery",
+    "recovery_max",
+    "success_threshold",
+    "probes",
+];
 const RETRY_KEYS: &[&str] = &[
     "attempts",
     "backoff",
@@ -104,6 +129,7 @@ impl Policies {
                 match section.get_ref().as_ref() {
                     "retry" => policy.retry = Some(reader.retry(&key, entries)?),
                     "timeout" => policy.timeout = Some(reader.timeout(&key, entries)?),
+                    "circuit" => policy.circuit = Some(reader.circuit(&key, entries)?),
                     other => return Err(reader.unknown(&key, section.span(), other, SECTIONS)),
                 }
             }
@@ -211,6 +237,23 @@ impl Reader<'_> {
             }
         }
         Ok(timeout)
+    }
+
+    fn circuit(&self, section: &str, entries: Entries<'_, '_>) -> Result<CircuitFile, FileError> {
+        let mut circuit = CircuitFile::default();
+        for (key, value) in entries {
+            let name = key.get_ref().as_ref();
+            let at = format!("{section}.{name}");
+            match name {
+                "threshold" => circuit.threshold = Some(self.count(&at, value)?),
+                "recovery" => circuit.recovery = Some(self.duration(&at, value)?),
+                "recovery_max" => circuit.recovery_max = Some(self.duration(&at, value)?),
+                "success_threshold" => circuit.success_threshold = Some(self.count(&at, value)?),
+                "probes" => circuit.probes = Some(self.count(&at, value)?),
+                other => return Err(self.unknown(&at, key.span(), other, CIRCUIT_KEYS)),
+            }
+        }
+        Ok(circuit)
     }
 
     /// A whole number of at least 1.

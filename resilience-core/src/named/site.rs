@@ -10,14 +10,14 @@ use crate::backoff::BackoffBuilder;
 use crate::retry::RetryPolicy;
 
 /// What a site resolved, and at which generation.
-struct Resolved<T> {
+pub(super) struct Resolved<T> {
     generation: u64,
     value: T,
 }
 
 /// Resolves `name` for a site: the cached value while nothing was loaded since, else
 /// `resolve` again (warning once per load when the name or file is missing).
-fn cached<T: Copy>(
+pub(super) fn cached<T: Copy>(
     cache: &RwLock<Option<Resolved<T>>>,
     name: &str,
     what: &'static str,

@@ -11,7 +11,9 @@ use axum::routing::post;
 
 /// The running stand-in: where it listens and how many requests it has had.
 pub struct Upstream {
+    /// Where it listens (127.0.0.1, a free port).
     pub addr: SocketAddr,
+    /// Requests it has had so far.
     pub requests: Arc<AtomicU32>,
 }
 

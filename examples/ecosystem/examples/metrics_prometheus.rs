@@ -1,14 +1,13 @@
 //! Resilience metrics in Prometheus text on `/metrics`.
 //!
-//! `cargo run --example metrics_prometheus --features metrics`: installs
+//! `cargo run -p resilience-ecosystem --example metrics_prometheus`: installs
 //! `metrics-exporter-prometheus`'s recorder, runs a scripted set of calls (retries, a
 //! breaker opening, a timeout), serves `/metrics` on 127.0.0.1, scrapes it once,
 //! prints the `resilience_*` lines and exits.
 
-mod app;
-
 use http_body_util::BodyExt;
 use metrics_exporter_prometheus::PrometheusBuilder;
+use resilience_ecosystem::metrics_app as app;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -1,10 +1,7 @@
 //! Metrics (feature `metrics`) as an operator sees them: the Prometheus text that
 //! `metrics-exporter-prometheus` renders, scraped from `/metrics` after a scripted run.
-#![cfg(feature = "metrics")]
 
-#[path = "../examples/metrics_prometheus/app.rs"]
-mod app;
-
+use resilience_ecosystem::metrics_app as app;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -64,7 +61,7 @@ async fn scraped_counts_match_the_scripted_run() {
     let handle = handle();
     app::script().await;
     let text = scrape(handle).await;
-    let pipeline = |f: &str| format!("pipeline_name=\"metrics_prometheus::app::{f}\"");
+    let pipeline = |f: &str| format!("pipeline_name=\"resilience_ecosystem::metrics_app::{f}\"");
 
     let events = |f: &str| values(&text, &["resilience_events{", &pipeline(f)]);
     assert_eq!(
@@ -186,7 +183,6 @@ async fn durations_are_exact_on_the_paused_clock() {
     assert_eq!(sum("resilience_pipeline_duration", "success"), 3.75);
 }
 
-#[cfg(feature = "tower")]
 #[tokio::test(start_paused = true)]
 async fn a_tower_layer_counts_under_its_own_name() {
     use resilience::backoff::{Backoff, Jitter};

@@ -1,12 +1,9 @@
 //! An axum handler whose outbound LLM client is a tower stack of resilience layers.
 //!
-//! `cargo run --example tower_axum --features tower`: starts a stand-in LLM API that
+//! `cargo run -p resilience-ecosystem --example tower_axum`: starts a stand-in LLM API that
 //! fails its first two requests with 503, and an axum app whose `/ask` handler calls it
 //! through `RetryLayer` + `CircuitLayer` + `TimeoutLayer`; then asks once and prints
 //! what happened. Everything runs on 127.0.0.1 and stops by itself.
-
-mod client;
-mod upstream;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -15,8 +12,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use client::{LlmClient, llm_client};
 use resilience::CircuitBreaker;
+use resilience_ecosystem::llm_client::{LlmClient, llm_client};
+use resilience_ecosystem::upstream;
 use tower::{Service, ServiceExt};
 
 /// `POST /ask`: the prompt goes to the LLM through the resilient client.

@@ -8,10 +8,14 @@ use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use resilience::{CircuitOpen, TimedOut, circuit, retry, timeout};
 
+/// What the scripted functions fail with.
 #[derive(Debug, PartialEq)]
 pub enum ApiError {
+    /// The server is overloaded (retried, counted by the breaker).
     Overloaded,
+    /// The breaker is open.
     Open,
+    /// The deadline passed.
     TimedOut,
 }
 

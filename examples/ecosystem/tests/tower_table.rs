@@ -1,7 +1,6 @@
 //! One table of scenarios, each run through the attribute and through the tower layer
 //! built from the same settings: the outcomes, the call counts and the instants of the
 //! calls must be equal (and equal to what the scenario expects), on tokio's paused clock.
-#![cfg(feature = "tower")]
 
 use std::collections::VecDeque;
 use std::sync::{Arc, LazyLock, Mutex};

@@ -1,13 +1,9 @@
-//! The tower stack of `examples/tower_axum` around a real axum server on 127.0.0.1,
+//! The tower stack of the `tower_axum` example around a real axum server on 127.0.0.1,
 //! driven by a real hyper client: counts on both sides must add up. Real clock, short
 //! waits (tens of milliseconds); the exact instants are tested in `tower_table.rs`.
-#![cfg(feature = "tower")]
 
-#[path = "../examples/tower_axum/client.rs"]
-mod client;
-#[path = "../examples/tower_axum/upstream.rs"]
-mod upstream;
-
+use resilience_ecosystem::llm_client as client;
+use resilience_ecosystem::upstream;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

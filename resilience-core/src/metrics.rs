@@ -12,9 +12,8 @@
 //! | `resilience.circuit.state` | gauge | `circuit.name` | a breaker's state: 0 closed, 1 open, 2 half-open, 3 isolated (held open by hand) |
 //!
 //! `outcome` is `success`, `failure` or (attempts only) `timeout`. `pipeline.name` is
-//! the function's path for an attribute stack, the layer's `name` for a
-//! [`tower`](crate::tower) service (default `tower::<pattern>`), and the protection's
-//! own name for an event outside any pipeline (a breaker tripped by hand).
+//! the function's path for an attribute stack, the layer's `name` for a service of
+//! the `tower` module (default `tower::<pattern>`), and the protection's own name for an event outside any pipeline (a breaker tripped by hand).
 //!
 //! | `strategy.name` | `event.name` |
 //! |---|---|

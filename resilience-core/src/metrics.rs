@@ -35,7 +35,7 @@
 //! assert_eq!(metrics::CIRCUIT_STATE, "resilience.circuit.state");
 //! ```
 
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use core::time::Duration;
 
 use crate::State;
@@ -107,13 +107,49 @@ pub(crate) fn event(strategy: &'static str, event: &'static str, otherwise: &str
 }
 
 pub(crate) fn attempt(pipeline: &'static str, outcome: &'static str, took: Duration) {
-    metrics::histogram!(ATTEMPT_DURATION, "pipeline.name" => pipeline, "outcome" => outcome)
-        .record(took.as_secs_f64());
+    record(ATTEMPT_DURATION, pipeline, outcome, took);
 }
 
 pub(crate) fn call(pipeline: &'static str, outcome: &'static str, took: Duration) {
-    metrics::histogram!(PIPELINE_DURATION, "pipeline.name" => pipeline, "outcome" => outcome)
-        .record(took.as_secs_f64());
+    record(PIPELINE_DURATION, pipeline, outcome, took);
+}
+
+/// A histogram handle per series, pipeline and outcome, and the recorder it came from.
+type Handles = Vec<(&'static str, &'static str, &'static str, metrics::Histogram)>;
+
+thread_local! {
+    /// Handles this thread registered: `histogram!` with labels known only at run time
+    /// builds its key (two allocations) on every call; a handle made once does not.
+    /// Dropped when another recorder is installed, so none is kept from a previous one.
+    static HANDLES: RefCell<(usize, Handles)> = const { RefCell::new((0, Vec::new())) };
+}
+
+/// Records `took` in `series` for `pipeline` and `outcome`, through this thread's handle.
+fn record(series: &'static str, pipeline: &'static str, outcome: &'static str, took: Duration) {
+    let recorder = metrics::with_recorder(|recorder| {
+        (recorder as *const dyn metrics::Recorder).cast::<()>() as usize
+    });
+    HANDLES.with(|handles| {
+        let mut handles = handles.borrow_mut();
+        let (seen, handles) = &mut *handles;
+        if *seen != recorder {
+            *seen = recorder;
+            handles.clear();
+        }
+        // By address: the names are `'static` strings of call sites, few per thread.
+        let found = handles.iter().find(|(s, p, o, _)| {
+            core::ptr::eq(*s, series) && core::ptr::eq(*p, pipeline) && core::ptr::eq(*o, outcome)
+        });
+        match found {
+            Some((.., histogram)) => histogram.record(took.as_secs_f64()),
+            None => {
+                let histogram =
+                    metrics::histogram!(series, "pipeline.name" => pipeline, "outcome" => outcome);
+                histogram.record(took.as_secs_f64());
+                handles.push((series, pipeline, outcome, histogram));
+            }
+        }
+    });
 }
 
 /// A breaker called `name` is now `state`: the gauge, and the transition's event.

@@ -7,7 +7,7 @@
 //! | name | kind | tags | what |
 //! |---|---|---|---|
 //! | `resilience.events` | counter | `event.name`, `pipeline.name`, `strategy.name` | one per resilience event (below) |
-//! | `resilience.attempt.duration` | histogram, seconds | `pipeline.name`, `outcome` | each call a pipeline makes (an attempt, an agent) |
+//! | `resilience.attempt.duration` | histogram, seconds | `pipeline.name`, `outcome` | each call a pipeline makes (an attempt, an agent; with `#[hedge]`, each copy's calls, and the race once for the layers above the fork) |
 //! | `resilience.pipeline.duration` | histogram, seconds | `pipeline.name`, `outcome` | each whole call, waits included |
 //! | `resilience.circuit.state` | gauge | `circuit.name` | a breaker's state: 0 closed, 1 open, 2 half-open, 3 isolated (held open by hand) |
 //!

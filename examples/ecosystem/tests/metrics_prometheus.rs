@@ -221,3 +221,44 @@ async fn a_tower_layer_counts_under_its_own_name() {
     );
     assert_eq!(attempts.into_values().sum::<f64>(), 2.0);
 }
+
+static HEDGED_CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The first copy takes 3s, the second (started at 1s) answers at once.
+#[resilience::hedge(after = 1s)]
+async fn hedged() -> Result<u32, Overloaded> {
+    let n = HEDGED_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if n == 0 {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    Ok(n)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hedged_call_is_one_call_whose_copies_are_attempts() {
+    let handle = handle();
+    assert_eq!(hedged().await, Ok(1));
+    let text = handle.render();
+    let series = |series: &str, outcome: &str| {
+        values(
+            &text,
+            &[
+                &format!("{series}{{"),
+                "metrics_prometheus::hedged\"",
+                &format!("outcome=\"{outcome}\""),
+            ],
+        )
+        .into_values()
+        .sum::<f64>()
+    };
+    // One whole call of 1s, timed once (not again by the part below the fork).
+    assert_eq!(series("resilience_pipeline_duration_count", "success"), 1.0);
+    assert_eq!(series("resilience_pipeline_duration_sum", "success"), 1.0);
+    // The winning copy's call (the loser was dropped unfinished) and the race itself.
+    assert_eq!(series("resilience_attempt_duration_count", "success"), 2.0);
+    let events = values(
+        &text,
+        &["resilience_events{", "metrics_prometheus::hedged\""],
+    );
+    assert_eq!(events.into_values().collect::<Vec<_>>(), [1.0]);
+}

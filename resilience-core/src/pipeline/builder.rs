@@ -2,6 +2,7 @@
 
 use core::marker::PhantomData;
 
+use super::meter::Meter;
 use super::{Body, IsResult, Pipeline, Stack};
 use crate::fallback::Depth;
 
@@ -234,7 +235,7 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn build_part(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
         Pipeline::counted(
             Depth::uncounted(),
-            self.context.name(),
+            Meter::part(self.context.name()),
             self.layers.wrap(Body::new(), &self.context),
         )
     }
@@ -253,7 +254,7 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
         let depth = Depth::entered();
         Pipeline::counted(
             depth,
-            self.context.name(),
+            Meter::new(self.context.name()),
             self.layers.wrap(Body::new(), &self.context),
         )
     }

@@ -73,15 +73,15 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     #[inline(always)]
     pub fn new(stack: S) -> Self {
-        Self::counted(Depth::entered(), "pipeline", stack)
+        Self::counted(Depth::entered(), Meter::new("pipeline"), stack)
     }
 
     /// A pipeline over `stack`, counted by `depth`.
     #[inline(always)]
-    pub(super) const fn counted(depth: Depth, name: &'static str, stack: S) -> Self {
+    pub(super) const fn counted(depth: Depth, meter: Meter, stack: S) -> Self {
         Self {
             stack,
-            meter: Meter::new(name),
+            meter,
             _depth: depth,
             _types: PhantomData,
         }

@@ -26,6 +26,10 @@ mod off {
             Meter
         }
         #[inline(always)]
+        pub(crate) const fn part(_: &'static str) -> Self {
+            Meter
+        }
+        #[inline(always)]
         pub(crate) fn scope(&self) -> Scope {
             Scope
         }
@@ -50,6 +54,9 @@ mod on {
     /// The pipeline's name and when its call and current attempt started.
     pub(crate) struct Meter {
         name: &'static str,
+        /// The part below a hedge: its copies' attempts are the function's, but the
+        /// whole call is the pipeline's above the fork, timed there.
+        part: bool,
         call: Option<Instant>,
         attempt: Option<Instant>,
     }
@@ -58,6 +65,16 @@ mod on {
         pub(crate) const fn new(name: &'static str) -> Self {
             Meter {
                 name,
+                part: false,
+                call: None,
+                attempt: None,
+            }
+        }
+
+        pub(crate) const fn part(name: &'static str) -> Self {
+            Meter {
+                name,
+                part: true,
                 call: None,
                 attempt: None,
             }
@@ -69,7 +86,9 @@ mod on {
         }
 
         pub(crate) fn started(&mut self) {
-            self.call = Some(Instant::now());
+            if !self.part {
+                self.call = Some(Instant::now());
+            }
         }
 
         pub(crate) fn flow<T, E>(&mut self, flow: &Flow<T, E>) {

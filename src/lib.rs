@@ -158,7 +158,23 @@ pub use resilience_core::{EmptyStream, Streamed, stream};
 #[doc(inline)]
 pub use resilience_core::http;
 
+/// Each pattern as a `tower::Layer` + `Service`, built on the same policies (feature `tower`).
+#[cfg(feature = "tower")]
+#[doc(inline)]
+pub use resilience_core::tower;
+
+/// Named policies from a TOML file, reloadable at run time (feature `config`).
+#[cfg(feature = "config")]
+#[doc(inline)]
+pub use resilience_core::named;
+
+/// Event counters, duration histograms and breaker state gauges (feature `metrics`).
+#[cfg(feature = "metrics")]
+#[doc(inline)]
+pub use resilience_core::metrics;
+
 mod attributes;
+mod named_private;
 pub use attributes::*;
 
 #[cfg(feature = "status")]
@@ -168,6 +184,9 @@ pub mod status;
 /// guarantees, and nothing here is meant to be named by hand.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::named_private::{
+        ConfigFeature, NamedBreaker, NamedRetry, NamedTimeout, config_feature,
+    };
     pub use resilience_core::__linkme as linkme;
     pub use resilience_core::ConfigError;
     pub use resilience_core::backoff::{Backoff, Jitter};

@@ -18,6 +18,9 @@
 //! | [`keyed`] | a family of members by key (breakers per model, limiters per host) |
 //! | [`pipeline`] | the driver the attribute macros expand into |
 //! | `http` | (feature `http`) transient or permanent, and the server's delay, from an HTTP outcome |
+//! | `named` | (feature `config`) named policies from a TOML file, reloadable |
+//! | `metrics` | (feature `metrics`) event counters, duration histograms, breaker gauges |
+//! | `tower` | (feature `tower`) each pattern as a `tower::Layer` + `Service` |
 //!
 //! Time always comes from tokio's clock ([`tokio::time`]), so tests run with the clock
 //! paused and assert exact instants. Every policy emits [`tracing`] events with target
@@ -36,6 +39,10 @@ pub mod hedge;
 pub mod http;
 mod human;
 pub mod keyed;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(feature = "config")]
+pub mod named;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod registry;
@@ -44,6 +51,8 @@ mod splitmix;
 pub mod stream;
 mod sync;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod waitlist;
 
 pub use bulkhead::{Bulkhead, BulkheadFull};

@@ -289,6 +289,8 @@ impl Bulkhead {
     fn full(&self, waited: Duration) -> BulkheadFull {
         self.rejected.fetch_add(1, Relaxed);
         let full = BulkheadFull::new(self.config.name, self.config.max, waited);
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("bulkhead", "bulkhead_rejected", self.config.name);
         tracing::debug!(
             target: "resilience",
             name = self.config.name,

@@ -698,6 +698,8 @@ impl CircuitBreaker {
             .stats
             .rejected
             .fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("circuit", "circuit_rejected", err.name());
         tracing::debug!(
             target: "resilience",
             name = self.name(),
@@ -717,6 +719,8 @@ impl CircuitBreaker {
             reason = reason.as_str(),
             "circuit breaker state changed"
         );
+        #[cfg(feature = "metrics")]
+        crate::metrics::circuit(self.name(), to);
         #[cfg(not(loom))]
         {
             self.hot

@@ -128,6 +128,8 @@ fn next<const N: usize, E>(
     if next >= N || !when(&error) {
         return Err(error);
     }
+    #[cfg(feature = "metrics")]
+    crate::metrics::event("fallback", "fallback", names[0]);
     tracing::debug!(
         target: "resilience",
         from = names[level],

@@ -124,6 +124,8 @@ impl<E, On, S> FallbackStack<'_, E, On, S> {
         };
         self.level += 1;
         let to = agents[self.level - 1].name();
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("fallback", "fallback", self.name);
         tracing::debug!(target: "resilience", from, to, level = self.level, "falling back");
         Some(self.layer.first + self.level - 1)
     }

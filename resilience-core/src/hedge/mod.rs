@@ -193,6 +193,8 @@ impl<'a, B> Hedge<'a, B> {
     }
 
     fn hedging(&self, copy: usize) {
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("hedge", "hedge", self.name);
         tracing::info!(target: "resilience", pipeline = self.name, copy, by = self.by(copy), "hedging");
     }
 
@@ -203,6 +205,8 @@ impl<'a, B> Hedge<'a, B> {
 
 impl<'a, B: Budget> Hedge<'a, B> {
     fn refused(&self, copy: usize) {
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("hedge", "budget_exhausted", self.name);
         tracing::warn!(
             target: "resilience",
             budget = self.budget.name(),

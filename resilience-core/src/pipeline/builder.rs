@@ -2,6 +2,7 @@
 
 use core::marker::PhantomData;
 
+use super::meter::Meter;
 use super::{Body, IsResult, Pipeline, Stack};
 use crate::fallback::Depth;
 
@@ -234,6 +235,7 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn build_part(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
         Pipeline::counted(
             Depth::uncounted(),
+            Meter::part(self.context.name()),
             self.layers.wrap(Body::new(), &self.context),
         )
     }
@@ -250,7 +252,11 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     pub fn build(self) -> Pipeline<T, E, L::Stack<Body<T, E>>> {
         // Counted first: nothing is built yet that the count's cold path would spill.
         let depth = Depth::entered();
-        Pipeline::counted(depth, self.layers.wrap(Body::new(), &self.context))
+        Pipeline::counted(
+            depth,
+            Meter::new(self.context.name()),
+            self.layers.wrap(Body::new(), &self.context),
+        )
     }
 }
 

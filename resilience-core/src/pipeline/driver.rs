@@ -5,6 +5,7 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 
+use super::meter::Meter;
 use super::{Flow, Outcome, Stack, Step};
 use crate::fallback::Depth;
 
@@ -44,6 +45,8 @@ use crate::fallback::Depth;
 /// ```
 pub struct Pipeline<T, E, S> {
     stack: S,
+    /// Durations and the pipeline's name for events (feature `metrics`; else nothing).
+    meter: Meter,
     /// Counted in an enclosing `fallback::observe` scope, which reports this
     /// pipeline's fallbacks but not those of pipelines inside it.
     _depth: Depth,
@@ -70,14 +73,15 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     #[inline(always)]
     pub fn new(stack: S) -> Self {
-        Self::counted(Depth::entered(), stack)
+        Self::counted(Depth::entered(), Meter::new("pipeline"), stack)
     }
 
     /// A pipeline over `stack`, counted by `depth`.
     #[inline(always)]
-    pub(super) const fn counted(depth: Depth, stack: S) -> Self {
+    pub(super) const fn counted(depth: Depth, meter: Meter, stack: S) -> Self {
         Self {
             stack,
+            meter,
             _depth: depth,
             _types: PhantomData,
         }
@@ -92,7 +96,11 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     #[inline(always)]
     pub fn enter(&mut self) -> Flow<T, E> {
-        flow(self.stack.enter())
+        let _scope = self.meter.scope();
+        self.meter.started();
+        let flow = flow(self.stack.enter());
+        self.meter.flow(&flow);
+        flow
     }
 
     /// Step 2: wraps the call that [`Flow::Call`] asked for in what covers it (the
@@ -123,7 +131,11 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     #[inline(always)]
     pub fn leave(&mut self, outcome: Outcome<T, E>) -> Flow<T, E> {
-        flow(self.stack.leave(outcome))
+        let _scope = self.meter.scope();
+        self.meter.left(&outcome);
+        let flow = flow(self.stack.leave(outcome));
+        self.meter.flow(&flow);
+        flow
     }
 
     /// After [`Flow::Wait`]: waits (a retry delay, say) and resolves to what to do
@@ -170,10 +182,15 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// assert!(matches!(p.wait_blocking(), Flow::Call(0)));
     /// ```
     pub fn wait_blocking(&mut self) -> Flow<T, E> {
+        let _scope = self.meter.scope();
         loop {
             match self.stack.wait_blocking() {
                 Step::Wait => {}
-                step => return flow(step),
+                step => {
+                    let flow = flow(step);
+                    self.meter.flow(&flow);
+                    return flow;
+                }
             }
         }
     }
@@ -194,8 +211,13 @@ impl<T, E, S: Stack<T, E>> Pipeline<T, E, S> {
     /// ```
     #[inline(always)]
     pub fn finish(&mut self, outcome: Outcome<T, E>) -> Result<T, E> {
+        let _scope = self.meter.scope();
+        self.meter.left(&outcome);
         match self.stack.leave(outcome) {
-            Step::Done { result, .. } => result,
+            Step::Done { result, .. } => {
+                self.meter.finished(&result);
+                result
+            }
             Step::Call(_) | Step::Wait => finish_misused(),
         }
     }
@@ -276,12 +298,17 @@ impl<T, E, S: Stack<T, E>> Future for Wait<'_, T, E, S> {
     type Output = Flow<T, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Flow<T, E>> {
-        let stack = &mut self.get_mut().pipeline.stack;
+        let pipeline = &mut *self.get_mut().pipeline;
+        let _scope = pipeline.meter.scope();
         loop {
-            match ready!(stack.poll_wait(cx)) {
+            match ready!(pipeline.stack.poll_wait(cx)) {
                 // Another wait began (a retry woke into a queue): poll that one.
                 Step::Wait => {}
-                step => return Poll::Ready(flow(step)),
+                step => {
+                    let flow = flow(step);
+                    pipeline.meter.flow(&flow);
+                    return Poll::Ready(flow);
+                }
             }
         }
     }

@@ -95,6 +95,7 @@
 
 mod builder;
 mod driver;
+mod meter;
 mod outcome;
 mod stack;
 

@@ -73,3 +73,15 @@ impl<T, E> From<Result<T, E>> for Outcome<T, E> {
         Outcome(Ok(result))
     }
 }
+
+#[cfg(feature = "metrics")]
+impl<T, E> Outcome<T, E> {
+    /// `"success"`, `"failure"` or `"timeout"` (a deadline above passed), for metrics.
+    pub(crate) fn kind(&self) -> &'static str {
+        match &self.0 {
+            Ok(Ok(_)) => "success",
+            Ok(Err(_)) => "failure",
+            Err(_) => "timeout",
+        }
+    }
+}

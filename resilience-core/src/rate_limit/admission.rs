@@ -187,6 +187,8 @@ impl RateLimiter {
     pub(crate) fn refuse(&self, refused: RateLimited) -> RateLimited {
         self.rejected
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("rate_limit", "rate_limited", refused.name());
         tracing::debug!(
             target: "resilience",
             name = refused.name(),

@@ -204,6 +204,16 @@ impl<'p> RetryState<'p> {
                 decision = RetryDecision::GiveUp(GiveUp::BudgetExhausted);
             }
         }
+        #[cfg(feature = "metrics")]
+        crate::metrics::event(
+            "retry",
+            match decision {
+                RetryDecision::Retry { .. } => "retry",
+                RetryDecision::GiveUp(GiveUp::BudgetExhausted) => "budget_exhausted",
+                RetryDecision::GiveUp(_) => "give_up",
+            },
+            "retry",
+        );
         match decision {
             RetryDecision::Retry { delay } => tracing::info!(
                 target: "resilience",

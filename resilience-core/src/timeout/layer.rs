@@ -139,6 +139,8 @@ impl<E, S> TimeoutStack<E, S> {
     where
         S: Stack<T, E>,
     {
+        #[cfg(feature = "metrics")]
+        crate::metrics::event("timeout", "timeout", "timeout");
         self.inner.cancel();
         Step::done(Err((self.timed_out)(timed_out)))
     }

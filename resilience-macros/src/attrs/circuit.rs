@@ -41,6 +41,7 @@ pub(crate) static SPEC: Spec = Spec {
         ("when", "is_failure"),
         ("name", "\"openai\""),
         ("breaker", "&BREAKER"),
+        ("policy", "\"llm\""),
         ("crate", "::resilience"),
     ],
     positional: None,
@@ -70,6 +71,8 @@ pub(crate) struct Circuit {
     max_keys: Slot<Count>,
     name: Slot<LitStr>,
     breaker: Slot<Expr>,
+    /// A policy in the configuration file whose `[name.circuit]` overrides the keys.
+    policy: Slot<LitStr>,
     filter: Slot<Filter>,
 }
 
@@ -102,12 +105,27 @@ impl Keys for Circuit {
                 .name
                 .parse(key, input, errors, |i| values::name(i, key, "breaker")),
             "breaker" => self.breaker.parse(key, input, errors, values::expr),
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name(i, key, "circuit policy")
+            }),
             _ => return values::filter(&mut self.filter, key, input, errors),
         }
         true
     }
 
     fn validate(&self, _: Span, errors: &mut Errors) {
+        if let Some(policy) = self.policy.key() {
+            // A named policy's breaker is one per function, made from the file.
+            for key in [self.breaker.key(), self.key.key(), self.max_keys.key()]
+                .into_iter()
+                .flatten()
+            {
+                errors.spanned(
+                    key,
+                    format!("`{key}` cannot go with `{policy} = \"...\"`: a named policy makes one breaker for the function from the configuration file; drop one of them"),
+                );
+            }
+        }
         if self.breaker.key().is_some() {
             let configured = [
                 self.threshold.key(),
@@ -213,9 +231,10 @@ fn window(input: ParseStream<'_>) -> syn::Result<WindowArg> {
 
 impl Attribute for Circuit {
     fn layer(&self, emit: &Emit<'_>) -> TokenStream {
-        let breaker = match self.breaker.get() {
-            Some(expr) => quote!(#expr),
-            None => self.breakers(emit),
+        let breaker = match (self.breaker.get(), self.policy.get()) {
+            (Some(expr), _) => quote!(#expr),
+            (None, Some(policy)) => self.named(emit, policy),
+            (None, None) => self.breakers(emit),
         };
         let filter = values::filter_tokens(&self.filter);
         match self.retry_after.get() {
@@ -232,9 +251,8 @@ impl Attribute for Circuit {
 }
 
 impl Circuit {
-    /// The `static` of the attribute's breakers, its link-time registry entry, and the
-    /// breaker of this call.
-    fn breakers(&self, emit: &Emit<'_>) -> TokenStream {
+    /// The breaker settings the keys give, as builder calls (the name first).
+    fn config(&self, emit: &Emit<'_>) -> Vec<TokenStream> {
         let private = emit.private;
         let function = emit.sig.ident.to_string();
         let name = match self.name.get() {
@@ -283,6 +301,33 @@ impl Circuit {
             }
             None => {}
         }
+        config
+    }
+
+    /// `policy = "name"`: the function's breaker made from the configuration file's
+    /// `[name.circuit]` over the keys (the literal breaker without one).
+    fn named(&self, emit: &Emit<'_>, policy: &LitStr) -> TokenStream {
+        let private = emit.private;
+        let config = self.config(emit);
+        let site = hidden("NAMED_BREAKER");
+        quote! {
+            {
+                #private::config_feature::<()>();
+                static #site: #private::NamedBreaker = #private::NamedBreaker::new(
+                    #policy,
+                    #private::CircuitBreaker::builder() #(#config)*,
+                );
+                #site.get()
+            }
+        }
+    }
+
+    /// The `static` of the attribute's breakers, its link-time registry entry, and the
+    /// breaker of this call.
+    fn breakers(&self, emit: &Emit<'_>) -> TokenStream {
+        let private = emit.private;
+        let function = emit.sig.ident.to_string();
+        let config = self.config(emit);
 
         let keyed = self.key.get();
         // A given name is the breaker's identity, whatever the type; a default one is

@@ -11,6 +11,7 @@ use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::hidden;
 use crate::values::{self, Choice, Count, Filter, Shared};
+use syn::LitStr;
 
 pub(crate) static SPEC: Spec = Spec {
     name: "retry",
@@ -26,7 +27,7 @@ pub(crate) static SPEC: Spec = Spec {
         ("on", "ApiError::Network"),
         ("when", "is_transient"),
         ("retry_after", "retry_after"),
-        ("policy", "&POLICY"),
+        ("policy", "\"llm\""),
         ("attempt", "n"),
         ("budget", "\"openai\""),
         ("crate", "::resilience"),
@@ -81,8 +82,9 @@ pub(crate) struct Retry {
     seed: Slot<u64>,
     filter: Slot<Filter>,
     retry_after: Slot<Expr>,
-    /// An existing `&RetryPolicy`, instead of the keys that build one.
-    policy: Slot<Expr>,
+    /// An existing `&RetryPolicy` instead of the keys that build one, or the name of a
+    /// policy in the configuration file (`"llm"`), over the keys.
+    policy: Slot<Shared>,
     /// A name the body reads its attempt number from.
     attempt: Slot<Ident>,
     budget: Slot<Shared>,
@@ -108,7 +110,9 @@ impl Keys for Retry {
             "max_elapsed" => self.max_elapsed.parse(key, input, errors, values::duration),
             "seed" => self.seed.parse(key, input, errors, values::u64_literal),
             "retry_after" => self.retry_after.parse(key, input, errors, values::expr),
-            "policy" => self.policy.parse(key, input, errors, values::expr),
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name_or_expr(i, key, "retry policy")
+            }),
             "attempt" => self.attempt.parse(key, input, errors, |i| binding(i, key)),
             "budget" => self.budget.parse(key, input, errors, |i| {
                 values::name_or_expr(i, key, "retry budget")
@@ -119,7 +123,9 @@ impl Keys for Retry {
     }
 
     fn validate(&self, span: Span, errors: &mut Errors) {
-        if self.policy.key().is_some() {
+        // A named policy (`policy = "llm"`) takes the keys as the settings the file's
+        // leave out; an existing policy (`policy = &POLICY`) is whole.
+        if matches!(self.policy.get(), Some(Shared::Expr(_))) {
             let configured = [
                 self.attempts.key(),
                 self.backoff.key(),
@@ -213,13 +219,17 @@ impl Attribute for Retry {
             None => quote!(#private::NoRetryAfter),
         };
         let policy_name = hidden("POLICY");
+        let literal = quote! {
+            static #policy_name: #private::RetryPolicy = #private::ConfigError::unwrap_const(
+                #private::RetryPolicy::builder() #(#policy)* .build()
+            );
+        };
         let policy = match self.policy.get() {
-            Some(existing) => quote!(#existing),
+            Some(Shared::Expr(existing)) => quote!(#existing),
+            Some(Shared::Name(name)) => named(private, name, literal, &policy_name),
             None => quote! {
                 {
-                    static #policy_name: #private::RetryPolicy = #private::ConfigError::unwrap_const(
-                        #private::RetryPolicy::builder() #(#policy)* .build()
-                    );
+                    #literal
                     &#policy_name
                 }
             },
@@ -257,6 +267,26 @@ impl Attribute for Retry {
 
     fn repeats(&self) -> bool {
         true
+    }
+}
+
+/// `policy = "llm"`: the literal policy, and the named site that reads the file's
+/// `[llm.retry]` over it (feature `config` of the facade, checked first so that its
+/// absence is one error that says so).
+fn named(
+    private: &TokenStream,
+    name: &LitStr,
+    literal: TokenStream,
+    literal_name: &Ident,
+) -> TokenStream {
+    let site = hidden("NAMED_POLICY");
+    quote! {
+        {
+            #private::config_feature::<()>();
+            #literal
+            static #site: #private::NamedRetry = #private::NamedRetry::new(#name, &#literal_name);
+            #site.get()
+        }
     }
 }
 

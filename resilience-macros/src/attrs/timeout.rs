@@ -13,7 +13,7 @@ use crate::values;
 
 pub(crate) static SPEC: Spec = Spec {
     name: "timeout",
-    keys: &[("crate", "::resilience")],
+    keys: &[("policy", "\"llm\""), ("crate", "::resilience")],
     positional: Some(("duration", "10s")),
     parse: args::parse::<Timeout>,
 };
@@ -21,13 +21,21 @@ pub(crate) static SPEC: Spec = Spec {
 #[derive(Default)]
 pub(crate) struct Timeout {
     after: Slot<DurationArg>,
+    /// A policy in the configuration file whose `[name.timeout] after` replaces `after`.
+    policy: Slot<syn::LitStr>,
 }
 
 impl Keys for Timeout {
     const SPEC: &'static Spec = &SPEC;
 
-    fn key(&mut self, _: &Ident, _: ParseStream<'_>, _: &mut Errors) -> bool {
-        false
+    fn key(&mut self, key: &Ident, input: ParseStream<'_>, errors: &mut Errors) -> bool {
+        match key.to_string().as_str() {
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name(i, key, "timeout policy")
+            }),
+            _ => return false,
+        }
+        true
     }
 
     /// `#[timeout(10s)]` or `#[timeout(Duration::from_millis(250))]`.
@@ -69,6 +77,17 @@ impl Attribute for Timeout {
             .map(DurationArg::to_tokens)
             .unwrap_or_default();
         let method = Ident::new("timeout", emit.span);
-        quote_spanned!(emit.span=> .#method(#after))
+        let Some(name) = self.policy.get() else {
+            return quote_spanned!(emit.span=> .#method(#after));
+        };
+        let private = emit.private;
+        let site = crate::expand::hidden("NAMED_TIMEOUT");
+        quote_spanned! {emit.span=>
+            .#method({
+                #private::config_feature::<()>();
+                static #site: #private::NamedTimeout = #private::NamedTimeout::new(#name);
+                #site.get(#after)
+            })
+        }
     }
 }

@@ -1,0 +1,79 @@
+//! What `policy = "name"` expands to: the named sites of `resilience::named` with the
+//! facade's `config` feature, and without it stand-ins behind a check that fails
+//! compilation with one error that names the feature.
+
+#[cfg(feature = "config")]
+pub use resilience_core::named::{NamedBreaker, NamedRetry, NamedTimeout};
+
+/// Implemented when the facade's `config` feature is on.
+#[diagnostic::on_unimplemented(
+    message = "`policy = \"...\"` reads a named policy from a configuration file, which needs the `config` feature of `resilience`",
+    label = "a named policy",
+    note = "enable it: `resilience = {{ version = \"0.1\", features = [\"config\"] }}`"
+)]
+pub trait ConfigFeature {}
+
+#[cfg(feature = "config")]
+impl ConfigFeature for () {}
+
+/// The expansion's check that named policies are available.
+pub const fn config_feature<T: ConfigFeature>() {}
+
+#[cfg(not(feature = "config"))]
+mod stand_ins {
+    use core::time::Duration;
+
+    use resilience_core::retry::RetryPolicy;
+
+    /// Stands in for `resilience::named::NamedRetry` without the `config` feature; the
+    /// expansion's [`config_feature`](super::config_feature) check has already failed.
+    pub struct NamedRetry(&'static RetryPolicy);
+
+    impl NamedRetry {
+        /// The literal.
+        pub const fn new(_: &'static str, literal: &'static RetryPolicy) -> Self {
+            NamedRetry(literal)
+        }
+
+        /// The literal.
+        pub fn get(&'static self) -> &'static RetryPolicy {
+            self.0
+        }
+    }
+
+    /// Stands in for `resilience::named::NamedBreaker` (see [`NamedRetry`]).
+    pub struct NamedBreaker(resilience_core::CircuitBreaker);
+
+    impl NamedBreaker {
+        /// The literal breaker.
+        pub const fn new(
+            _: &'static str,
+            builder: resilience_core::circuit::CircuitBreakerBuilder,
+        ) -> Self {
+            NamedBreaker(crate::__private::breaker(builder.build()))
+        }
+
+        /// The literal breaker.
+        pub fn get(&'static self) -> &'static resilience_core::CircuitBreaker {
+            &self.0
+        }
+    }
+
+    /// Stands in for `resilience::named::NamedTimeout` (see [`NamedRetry`]).
+    pub struct NamedTimeout;
+
+    impl NamedTimeout {
+        /// Nothing.
+        pub const fn new(_: &'static str) -> Self {
+            NamedTimeout
+        }
+
+        /// The literal.
+        pub fn get(&'static self, literal: Duration) -> Duration {
+            literal
+        }
+    }
+}
+
+#[cfg(not(feature = "config"))]
+pub use stand_ins::{NamedBreaker, NamedRetry, NamedTimeout};

@@ -1,0 +1,341 @@
+//! One limiter's share of the fleet: the lease it holds, and its local share while Redis
+//! cannot be reached.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use resilience_core::rate_limit::shared::{NotNow, SharedLimit};
+use resilience_core::rate_limit::{Limit, RateLimiter};
+
+use crate::script::{Answer, Ask};
+use crate::store::Inner;
+
+/// A registered limiter's state in the store.
+///
+/// Admissions only touch `state` (a short lock, no I/O): they spend the lease in hand.
+/// When it runs out, one refill is sent to the store's worker, and the calls wait for it
+/// at most the store's deadline: it either brings a lease (they are woken), or says when
+/// the fleet has room again, or fails, and then the limiter goes over to its local share
+/// until a probe finds Redis again.
+pub(crate) struct FleetLimit {
+    store: Arc<Inner>,
+    limiter: &'static RateLimiter,
+    /// `prefix + "rl:" + name + ":requests"` / `":tokens"`, for the limits the limiter keeps.
+    keys: Vec<String>,
+    limits: Vec<Limit>,
+    /// Units of each limit one lease asks for.
+    lease: Vec<u64>,
+    /// The limiter's `1 / replicas` share, used while Redis is unreachable.
+    share: Option<RateLimiter>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Units in hand of each limit (as `limits`), valid until `expires`.
+    held: [u64; 2],
+    expires: Instant,
+    /// Tokens used above the estimates and not yet paid from a lease.
+    debt: u64,
+    /// A refill is on its way.
+    refilling: bool,
+    /// Not before then: the fleet has no room (Redis said), or the next probe.
+    not_before: Option<Instant>,
+    /// Redis is unreachable or its value for this limiter is not ours: local share.
+    local: bool,
+}
+
+impl FleetLimit {
+    pub(crate) fn new(store: Arc<Inner>, limiter: &'static RateLimiter) -> Self {
+        let name = limiter.name();
+        let mut keys = Vec::new();
+        let mut limits = Vec::new();
+        let mut lease = Vec::new();
+        for (limit, amount, burst, suffix) in [
+            (
+                Limit::Requests,
+                limiter.requests(),
+                limiter.request_burst(),
+                "requests",
+            ),
+            (
+                Limit::Tokens,
+                limiter.tokens(),
+                limiter.token_burst(),
+                "tokens",
+            ),
+        ] {
+            if let (Some(_), Some(burst)) = (amount, burst) {
+                keys.push(format!("{}rl:{name}:{suffix}", store.prefix));
+                limits.push(limit);
+                // Truncation is fine: a lease is a share of the burst, rounded down.
+                lease.push(((burst as f64) * store.lease) as u64);
+            }
+        }
+        let share = share_of(limiter, store.replicas);
+        FleetLimit {
+            store,
+            limiter,
+            keys,
+            limits,
+            lease,
+            share,
+            state: Mutex::new(State {
+                held: [0; 2],
+                expires: Instant::now(),
+                debt: 0,
+                refilling: false,
+                not_before: None,
+                local: false,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What one call needs of each limit.
+    fn needs(&self, tokens: u64) -> [u64; 2] {
+        let mut needs = [0; 2];
+        for (need, limit) in needs.iter_mut().zip(&self.limits) {
+            *need = match limit {
+                Limit::Requests => 1,
+                _ => tokens,
+            };
+        }
+        needs
+    }
+
+    fn amount_and_burst(&self, limit: Limit) -> (u64, u64) {
+        match limit {
+            Limit::Requests => (
+                self.limiter.requests().unwrap_or(1),
+                self.limiter.request_burst().unwrap_or(1),
+            ),
+            _ => (
+                self.limiter.tokens().unwrap_or(1),
+                self.limiter.token_burst().unwrap_or(1),
+            ),
+        }
+    }
+
+    /// Sends a refill for a call needing `needs` to the worker.
+    fn refill(self: &Arc<Self>, state: &mut State, needs: [u64; 2]) {
+        state.refilling = true;
+        let asks: Vec<Ask> = self
+            .limits
+            .iter()
+            .enumerate()
+            .map(|(i, &limit)| {
+                let (amount, burst) = self.amount_and_burst(limit);
+                let debt = if limit == Limit::Tokens {
+                    state.debt
+                } else {
+                    0
+                };
+                let need = needs[i].saturating_add(debt).min(burst);
+                Ask {
+                    amount,
+                    burst,
+                    want: self.lease[i].max(need).min(burst),
+                    need,
+                }
+            })
+            .collect();
+        let this = Arc::clone(self);
+        self.store.spawn(async move {
+            let answer = this
+                .store
+                .lease_from(&this.keys, this.limiter.per(), &asks)
+                .await;
+            this.refilled(answer, &asks);
+            this.limiter.capacity_changed();
+        });
+    }
+
+    /// What a refill brought.
+    fn refilled(&self, answer: Result<Answer, String>, asks: &[Ask]) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.refilling = false;
+        let problem = match answer {
+            Ok(Answer::Want) => self.got(&mut state, asks.iter().map(|ask| ask.want), now),
+            Ok(Answer::Need) => self.got(&mut state, asks.iter().map(|ask| ask.need), now),
+            Ok(Answer::Wait(wait)) => {
+                self.rejoin(&mut state);
+                state.not_before = Some(now + wait);
+                None
+            }
+            Ok(Answer::Corrupt { index }) => Some(format!(
+                "key {} holds a value this limiter did not write",
+                self.keys[index]
+            )),
+            Ok(Answer::Garbled) => Some("the script's reply is not one it gives".to_owned()),
+            Err(reason) => Some(reason),
+        };
+        if let Some(reason) = problem {
+            state.not_before = Some(now + self.store.probe);
+            if !state.local {
+                state.local = true;
+                self.store.counters.fallbacks.fetch_add(1, Relaxed);
+                tracing::warn!(
+                    target: "resilience",
+                    name = self.limiter.name(),
+                    store = self.store.shown(),
+                    reason = %reason,
+                    replicas = self.store.replicas,
+                    "shared rate limit unavailable: going on under this replica's share of the limit"
+                );
+            }
+        }
+    }
+
+    /// A lease of `units` of each limit came: into the hand, debts paid first.
+    fn got(
+        &self,
+        state: &mut State,
+        units: impl Iterator<Item = u64>,
+        now: Instant,
+    ) -> Option<String> {
+        self.rejoin(state);
+        if state.expires <= now {
+            state.held = [0; 2];
+        }
+        for (i, got) in units.enumerate() {
+            let mut got = got;
+            if self.limits[i] == Limit::Tokens {
+                let paid = got.min(state.debt);
+                state.debt -= paid;
+                got -= paid;
+            }
+            state.held[i] = state.held[i].saturating_add(got);
+        }
+        // Units not spent within a period are dropped: a lease never carries a burst
+        // of one period into the next.
+        state.expires = now + self.limiter.per();
+        state.not_before = None;
+        None
+    }
+
+    fn rejoin(&self, state: &mut State) {
+        if state.local {
+            state.local = false;
+            self.store.counters.rejoins.fetch_add(1, Relaxed);
+            tracing::info!(
+                target: "resilience",
+                name = self.limiter.name(),
+                store = self.store.shown(),
+                "shared rate limit reachable again: back on the fleet's quota"
+            );
+        }
+    }
+
+    /// Admission under the local share.
+    fn take_local(&self, tokens: u64) -> Result<(), NotNow> {
+        let Some(share) = &self.share else {
+            // No share could be built: the limiter's own buckets are the limit.
+            self.store.counters.local.fetch_add(1, Relaxed);
+            return Ok(());
+        };
+        let tokens = tokens.min(share.token_burst().unwrap_or(u64::MAX));
+        match share.try_acquire(tokens) {
+            Ok(()) => {
+                self.store.counters.local.fetch_add(1, Relaxed);
+                Ok(())
+            }
+            Err(limited) => Err(NotNow {
+                wait: limited.retry_in(),
+                limit: limited.limit(),
+            }),
+        }
+    }
+}
+
+/// An `Arc<FleetLimit>` is what the limiter holds (the refill needs the `Arc`).
+pub(crate) struct Attached(pub(crate) Arc<FleetLimit>);
+
+impl SharedLimit for Attached {
+    fn take(&self, tokens: u64) -> Result<(), NotNow> {
+        let this = &self.0;
+        let needs = this.needs(tokens);
+        let now = Instant::now();
+        let mut state = this.lock();
+        if state.expires <= now {
+            state.held = [0; 2];
+        }
+        if state
+            .held
+            .iter()
+            .zip(needs)
+            .all(|(held, need)| *held >= need)
+        {
+            for (held, need) in state.held.iter_mut().zip(needs) {
+                *held -= need;
+            }
+            this.store.counters.leased.fetch_add(1, Relaxed);
+            return Ok(());
+        }
+        let due = state.not_before.is_none_or(|at| at <= now);
+        if due && !state.refilling {
+            this.refill(&mut state, needs);
+        }
+        if state.local {
+            drop(state);
+            return this.take_local(tokens);
+        }
+        let wait = match state.not_before {
+            Some(at) if at > now => at - now,
+            // A refill is on its way: it answers (or times out) within the deadline.
+            _ => this.store.deadline,
+        };
+        Err(NotNow {
+            wait,
+            limit: this.limits.first().copied().unwrap_or(Limit::Requests),
+        })
+    }
+
+    fn reconcile(&self, estimated: u64, used: u64) {
+        let this = &self.0;
+        let Some(i) = this.limits.iter().position(|l| *l == Limit::Tokens) else {
+            return;
+        };
+        let mut state = this.lock();
+        if state.local {
+            drop(state);
+            if let Some(share) = &this.share {
+                share.reconcile(estimated, used);
+            }
+            return;
+        }
+        if used > estimated {
+            let extra = used - estimated;
+            let paid = extra.min(state.held[i]);
+            state.held[i] -= paid;
+            state.debt = state.debt.saturating_add(extra - paid);
+        } else {
+            state.held[i] = state.held[i].saturating_add(estimated - used);
+        }
+    }
+}
+
+/// The limiter's settings divided by `replicas` (each at least 1).
+fn share_of(limiter: &RateLimiter, replicas: u64) -> Option<RateLimiter> {
+    let part = |n: u64| (n / replicas).max(1);
+    let mut builder = RateLimiter::builder()
+        .name(limiter.name())
+        .per(limiter.per())
+        .max_wait(limiter.max_wait());
+    if let (Some(amount), Some(burst)) = (limiter.requests(), limiter.request_burst()) {
+        builder = builder
+            .requests(part(amount))
+            .request_burst(part(burst).min(part(amount)));
+    }
+    if let (Some(amount), Some(burst)) = (limiter.tokens(), limiter.token_burst()) {
+        builder = builder
+            .tokens(part(amount))
+            .token_burst(part(burst).min(part(amount)));
+    }
+    builder.build().ok()
+}

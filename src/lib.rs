@@ -154,6 +154,12 @@ pub use resilience_core::{Bulkhead, BulkheadFull, RateLimited, RateLimiter, bulk
 #[doc(inline)]
 pub use resilience_core::http;
 
+/// Rate limits shared by a fleet of processes through Redis (feature `redis`): install a
+/// store once at start-up and every named `#[rate_limit]` counts against one quota.
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use resilience_redis as redis;
+
 mod attributes;
 pub use attributes::*;
 

@@ -224,6 +224,11 @@ impl RedisStoreBuilder {
     /// ```
     pub fn build(self) -> Result<RedisStore, StoreError> {
         let shown = redact(&self.url);
+        #[cfg(feature = "tls")]
+        if self.url.starts_with("rediss://") {
+            // Another crate may have installed one already: that one stays.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let client = redis::Client::open(self.url.as_str()).map_err(|e| StoreError::Url {
             url: shown.clone(),
             reason: scrub(&e.to_string(), password_of(&self.url).as_deref()),

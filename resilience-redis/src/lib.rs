@@ -68,6 +68,7 @@
 //! The store's I/O runs on a worker thread of its own (a one-thread tokio runtime), so it
 //! works the same from any runtime or from blocking code, and admissions never do I/O.
 
+mod budget;
 mod error;
 mod limit;
 mod script;
@@ -76,8 +77,9 @@ mod store;
 pub use error::StoreError;
 pub use store::{RedisStore, RedisStoreBuilder, Stats};
 
-/// Makes `store` the process's shared rate-limit store: every registered limiter counts
-/// against the fleet's quota from its next call on. Call it once, at start-up.
+/// Makes `store` the process's shared rate-limit and retry-budget store: every
+/// registered limiter counts against the fleet's quota from its next call on, and every
+/// registered budget against the fleet's retries. Call it once, at start-up.
 ///
 /// # Errors
 ///
@@ -94,6 +96,9 @@ pub use store::{RedisStore, RedisStoreBuilder, Stats};
 pub fn install(store: RedisStore) -> Result<RedisStore, StoreError> {
     resilience_core::rate_limit::shared::install(Box::new(store.clone()))
         .map_err(|_| StoreError::AlreadyInstalled)?;
+    // Installed together: a budget store can only be there already if someone else
+    // installed one by hand, and then theirs stays.
+    let _ = resilience_core::retry::budget::shared::install(Box::new(store.clone()));
     Ok(store)
 }
 

@@ -10,6 +10,10 @@ use redis::aio::MultiplexedConnection;
 use resilience_core::rate_limit::RateLimiter;
 use resilience_core::rate_limit::shared::{LimitStore, SharedLimit};
 
+use resilience_core::retry::RetryBudget;
+use resilience_core::retry::budget::shared::{BudgetStore, SharedBudget};
+
+use crate::budget::{self, AttachedBudget, FleetBudget};
 use crate::error::{StoreError, redact, scrub};
 use crate::limit::{Attached, FleetLimit};
 use crate::script::{self, Answer, Ask};
@@ -51,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) lease: f64,
     pub(crate) probe: Duration,
     script: redis::Script,
+    budget_script: redis::Script,
     connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     pub(crate) counters: Counters,
     worker: Worker,
@@ -262,6 +267,7 @@ impl RedisStoreBuilder {
                 lease: self.lease,
                 probe: self.probe,
                 script: redis::Script::new(script::LUA),
+                budget_script: redis::Script::new(budget::LUA),
                 connection: tokio::sync::Mutex::new(None),
                 counters: Counters::default(),
                 worker: Worker::start()?,
@@ -294,6 +300,15 @@ impl fmt::Debug for RedisStore {
 impl fmt::Display for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.inner.shown)
+    }
+}
+
+impl BudgetStore for RedisStore {
+    fn attach(&self, budget: &'static RetryBudget) -> Option<Arc<dyn SharedBudget>> {
+        Some(Arc::new(AttachedBudget(FleetBudget::start(
+            self.inner.clone(),
+            budget,
+        ))))
     }
 }
 
@@ -365,6 +380,42 @@ impl Inner {
                 ))
             }
         }
+    }
+
+    /// One publication of a budget's window (see [`budget::LUA`]), within the deadline.
+    pub(crate) async fn budget_round_trip(
+        &self,
+        members: &str,
+        args: &[String],
+    ) -> Result<Vec<i64>, String> {
+        self.counters.round_trips.fetch_add(1, Relaxed);
+        let attempt = async {
+            let mut connection = self.connection().await?;
+            let mut invocation = self.budget_script.key(members);
+            for arg in args {
+                invocation.arg(arg);
+            }
+            invocation.invoke_async::<Vec<i64>>(&mut connection).await
+        };
+        match tokio::time::timeout(self.deadline, attempt).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(e)) => {
+                self.forget_connection().await;
+                Err(scrub(&e.to_string(), self.password.as_deref()))
+            }
+            Err(_) => {
+                self.forget_connection().await;
+                Err(format!(
+                    "no answer within the deadline of {:?}",
+                    self.deadline
+                ))
+            }
+        }
+    }
+
+    /// Counts a shared state going over to local rules.
+    pub(crate) fn note_fallback(&self) {
+        self.counters.fallbacks.fetch_add(1, Relaxed);
     }
 
     async fn connection(&self) -> redis::RedisResult<MultiplexedConnection> {

@@ -25,6 +25,7 @@ fn replica(server: &RedisServer) -> Replica {
         probe_ms: 200,
         every_ms: 0,
         run_ms: 3_000,
+        budget: false,
     }
 }
 
@@ -245,4 +246,42 @@ fn acl_passwords_never_appear_in_events_or_errors() {
     assert!(report.stats[3] >= 1 && report.total() > 0, "{report:?}");
     assert!(report.output.contains("app:***@"), "{}", report.output);
     assert!(!report.output.contains("wrong-pw-77"), "{}", report.output);
+}
+
+#[test]
+fn three_processes_share_one_retry_budget() {
+    let _one = support::serial();
+    let server = RedisServer::start();
+    let replica = Replica {
+        budget: true,
+        every_ms: 10,
+        run_ms: 2_000,
+        ..replica(&server)
+    };
+    let retried = |replica: &Replica| {
+        let reports = fleet::collect(fleet::spawn(replica, 3).0);
+        let each: Vec<u64> = reports.iter().map(fleet::Report::total).collect();
+        eprintln!("fleet retried {each:?}");
+        (each.iter().sum::<u64>(), reports)
+    };
+    // Shared, the fleet has one floor: 10 in any second, so at most 30 over 2 s (each
+    // replica spends its third of what was left at the last publication, every 100 ms).
+    let (shared, reports) = retried(&replica);
+    assert!(shared <= 30, "fleet retried {shared}: {reports:?}");
+    assert!(shared >= 15, "fleet retried only {shared}: {reports:?}");
+    assert_eq!(reports[0].stats[3], 0, "{reports:?}");
+    // The same with Redis unreachable: each replica has its own floor, three floors.
+    let alone = Replica {
+        url: "redis://127.0.0.1:1".to_owned(),
+        ..replica
+    };
+    let (local, reports) = retried(&alone);
+    assert!(
+        local >= 3 * 20,
+        "each replica alone retried its own floor: {local} {reports:?}"
+    );
+    assert!(
+        local > 2 * shared,
+        "sharing divides the fleet's retries: {local} vs {shared}"
+    );
 }

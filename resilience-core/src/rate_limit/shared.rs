@@ -19,11 +19,11 @@
 //! use std::time::Duration;
 //! use resilience_core::rate_limit::{shared, Limit, RateLimiter};
 //!
-//! /// A store that lets every other call of "docs::shared" through.
-//! struct EveryOther(std::sync::atomic::AtomicU64);
-//! impl shared::SharedLimit for EveryOther {
+//! /// A fleet with room for one call of "docs::shared" in all.
+//! struct OneCall(std::sync::atomic::AtomicU64);
+//! impl shared::SharedLimit for OneCall {
 //!     fn take(&self, _tokens: u64) -> Result<(), shared::NotNow> {
-//!         match self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 {
+//!         match self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
 //!             0 => Ok(()),
 //!             _ => Err(shared::NotNow { wait: Duration::from_secs(1), limit: Limit::Requests }),
 //!         }
@@ -32,7 +32,7 @@
 //! struct Store;
 //! impl shared::LimitStore for Store {
 //!     fn attach(&self, limiter: &'static RateLimiter) -> Option<Arc<dyn shared::SharedLimit>> {
-//!         (limiter.name() == "docs::shared").then(|| Arc::new(EveryOther(Default::default())) as _)
+//!         (limiter.name() == "docs::shared").then(|| Arc::new(OneCall(Default::default())) as _)
 //!     }
 //! }
 //!

@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use resilience_core::RateLimiter;
+use resilience_core::retry::{Price, RetryBudget};
 use resilience_redis::RedisStore;
 
 /// One replica's settings, passed to the child in its environment.
@@ -20,6 +21,8 @@ pub struct Replica {
     /// Pause between calls (0: as fast as the limiter admits).
     pub every_ms: u64,
     pub run_ms: u64,
+    /// Call a retry budget (`try_withdraw` every `every_ms`) instead of the limiter.
+    pub budget: bool,
 }
 
 /// What one replica reports.
@@ -70,6 +73,7 @@ pub fn spawn(replica: &Replica, count: usize) -> (Vec<std::process::Child>, u64)
                 .env("CHILD_DEADLINE_MS", replica.deadline_ms.to_string())
                 .env("CHILD_PROBE_MS", replica.probe_ms.to_string())
                 .env("CHILD_EVERY_MS", replica.every_ms.to_string())
+                .env("CHILD_BUDGET", if replica.budget { "1" } else { "" })
                 .env("CHILD_START", start.to_string())
                 .env("CHILD_END", (start + replica.run_ms).to_string())
                 .stdout(Stdio::piped())
@@ -162,6 +166,9 @@ pub fn child() {
         .enable_all()
         .build()
         .unwrap();
+    if !var("CHILD_BUDGET").is_empty() {
+        return runtime.block_on(budget_child(&store, start, end, every));
+    }
     let mut slices = vec![0u64; ((end - start) / 100) as usize];
     let mut max_latency = Duration::ZERO;
     runtime.block_on(async {
@@ -193,6 +200,45 @@ pub fn child() {
             .join(" ")
     );
     println!("CHILD latency {}", max_latency.as_millis());
+    println!(
+        "CHILD stats {} {} {} {} {}",
+        stats.round_trips, stats.leased, stats.local, stats.fallbacks, stats.rejoins
+    );
+}
+
+/// The budget child: a withdrawal every `every` ms, counting those the budget allows
+/// (floor 10 a second over a 1 s window, no first attempts: only the floor pays).
+async fn budget_child(store: &RedisStore, start: u64, end: u64, every: u64) {
+    let budget: &'static RetryBudget = Box::leak(Box::new(
+        RetryBudget::builder()
+            .name("fleet-budget")
+            .floor(10.0)
+            .window(Duration::from_secs(1))
+            .build()
+            .unwrap(),
+    ));
+    let budget = budget.register();
+    let mut slices = vec![0u64; ((end - start) / 100) as usize];
+    // Attach before the start, so the first withdrawals already see the fleet.
+    let _ = budget.try_withdraw(Price::Throttled);
+    at(start, 0);
+    while now_ms() < end {
+        let slice = ((now_ms().saturating_sub(start)) / 100) as usize;
+        if budget.try_withdraw(Price::Retry) && slice < slices.len() {
+            slices[slice] += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(every)).await;
+    }
+    let stats = store.stats();
+    println!(
+        "CHILD slices {}",
+        slices
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!("CHILD latency 0");
     println!(
         "CHILD stats {} {} {} {} {}",
         stats.round_trips, stats.leased, stats.local, stats.fallbacks, stats.rejoins

@@ -1,4 +1,5 @@
-//! Rate limits shared by a fleet of processes through Redis, for the `resilience` crate.
+//! Rate limits and retry budgets shared by a fleet of processes through Redis, for the
+//! `resilience` crate.
 //!
 //! Each replica of a service that paces itself to a provider's quota spends the whole
 //! quota: ten replicas, ten quotas, and the provider answers `429`. Install a
@@ -53,6 +54,25 @@
 //! `warn` event and coming back an `info` event, both with target `resilience`, the
 //! limiter's name and the store's URL with its password replaced by `***`.
 //!
+//! # Retry budgets
+//!
+//! Registered budgets (`#[retry(budget = "name")]`) are shared too. Each replica
+//! publishes its own window (first attempts and retries) every tenth of the window
+//! (between 100 ms and 1 s), with an expiry of one window, and learns the others' in the
+//! same round trip. A retry is then allowed when the fleet's retries stay within `ratio`
+//! of the fleet's first attempts plus **one** floor for the whole fleet (each replica
+//! alone would have its own: `replicas` floors). What the others spend between two
+//! publications cannot be seen, so each replica may spend only its `1 / replicas` of the
+//! headroom left at the last one; its own budget applies as well. Withdrawals never wait
+//! for Redis; when it is unreachable or holds a value it did not write, each replica's
+//! own budget is the rule (with a `warn` event) until a publication succeeds again.
+//!
+//! # Breakers
+//!
+//! Not shared yet: each replica's breakers decide from its own outcomes only. (The plan
+//! is the same shape: a breaker that opens publishes its open period, which other
+//! replicas read as advice for new calls.)
+//!
 //! # Security
 //!
 //! `redis://` and `rediss://` URLs (TLS with the `tls` feature), with the user and
@@ -62,6 +82,11 @@
 //! are checked: a key of another type or a value that is not a time the script could
 //! have written sends the limiter to its local share with an event; nothing read from
 //! Redis can panic or admit a call the limit would not.
+//!
+//! Keys: `{prefix}rl:{name}:requests`, `{prefix}rl:{name}:tokens` (limits),
+//! `{prefix}rb:{name}:replicas` and `{prefix}rb:{name}:replica:{id}` (budgets). The
+//! budget script builds the replicas' keys itself, so it needs a single Redis (not a
+//! cluster).
 //!
 //! # Where it runs
 //!

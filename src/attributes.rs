@@ -330,8 +330,10 @@ pub use resilience_macros::hedge;
 /// | `cost = PATH` | a function called with the function's arguments, each by shared reference (`&T` for an owned `T`), that returns the tokens the call will use as a `u64`: taken before the call | `0` |
 /// | `usage = PATH` | `fn(&Result<T, E>) -> Option<u64>`: the tokens the call really used; the difference with `cost` is given back or charged | the estimate stands |
 /// | `max_wait = DUR` | the longest a call waits for capacity; one that would wait longer is refused at once | `per` |
-/// | `name = "..."` | the limiter's name in events, errors and [`registry`](crate::registry); functions giving the same name share one limiter (one quota) | the function's module path and name |
-/// | `limiter = EXPR` | use an existing `&RateLimiter` (shared, or per instance: `&self.limiter`); excludes the keys that configure one | one limiter per function, in a `static` |
+/// | `key = EXPR` | one limiter per distinct value (a string, or anything `Display`), made on first use with these settings: a quota per model, deployment or host | one limiter |
+/// | `max_keys = N` | most limiters of a `key` kept; a new key evicts one that is full again and idle, and when none is, shares an overflow limiter with the same settings (never unlimited) | `1024` |
+/// | `name = "..."` | the limiter's name in events, errors and [`registry`](crate::registry); functions giving the same name share one limiter (one quota; with a `key`, one per key) | the function's module path and name |
+/// | `limiter = EXPR` | use an existing `&RateLimiter` (shared, or per instance: `&self.limiter`) or a [`RateLimiters`](crate::rate_limit::RateLimiters)`::for_key(..)`; excludes the keys that configure one | one limiter per function, in a `static` |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// At least one of `requests` and `tokens`; `tokens` needs `cost` or `usage` (or both).
@@ -347,6 +349,12 @@ pub use resilience_macros::hedge;
 /// sequence is. Works on `async fn` and on blocking `fn` (which waits on its thread).
 /// To follow what the server reports about the key (`x-ratelimit-*` headers), look the
 /// limiter up by name and hand it [`http::rate_limit_report`](crate::http::rate_limit_report).
+///
+/// A `key` is a quota domain, what the provider meters separately (a model, a
+/// deployment, an API key), never a user or a request id: `#[rate_limit(requests = 500,
+/// per = 1m, key = model)]` gives `"gpt-4o"` and `"gpt-4o-mini"` a quota each. The
+/// family is one [`registry`](crate::registry) entry whose status lists each key's
+/// limiter.
 ///
 /// ```
 /// use std::time::Duration;

@@ -175,7 +175,7 @@ pub mod __private {
     pub use resilience_core::fallback::{Agent, agent, agent_blocking};
     pub use resilience_core::hedge::{Hedge, HedgePolicy};
     pub use resilience_core::pipeline::{Either, Flow, Outcome, ResultOf, answer, pipeline};
-    pub use resilience_core::rate_limit::{NoUsage, RateLimiter};
+    pub use resilience_core::rate_limit::{NoUsage, RateLimiter, RateLimiters};
     pub use resilience_core::registry::{ATTRIBUTES, Protection};
     pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
 

@@ -229,6 +229,12 @@ pub async fn ours_rate_limit(x: u64) -> Result<u64, Error> {
     Ok(op(x))
 }
 
+/// The same quota per model: the lookup of an existing key on every call.
+#[rate_limit(requests = 1_000_000_000, per = 1s, key = model)]
+pub async fn ours_rate_limit_keyed(model: &str, x: u64) -> Result<u64, Error> {
+    Ok(op(x))
+}
+
 #[bulkhead(max = 10)]
 pub async fn ours_bulkhead(x: u64) -> Result<u64, Error> {
     Ok(op(x))
@@ -381,6 +387,26 @@ pub fn governor_std() -> GovernorStd {
 /// What a user writes with governor around the call.
 pub async fn governor_call(limiter: &Governor, x: u64) -> Result<u64, Error> {
     if limiter.check().is_err() {
+        return Err(Error::Fail);
+    }
+    bare(x).await
+}
+
+pub type GovernorKeyed = governor::DefaultKeyedRateLimiter<&'static str>;
+
+/// governor's keyed limiter (a `DashMap` of GCRA cells) with the same quota per key.
+pub fn governor_keyed() -> GovernorKeyed {
+    let quota = std::num::NonZeroU32::new(1_000_000_000).expect("not zero");
+    governor::RateLimiter::keyed(governor::Quota::per_second(quota))
+}
+
+/// What a user writes with governor's keyed limiter around the call.
+pub async fn governor_keyed_call(
+    limiter: &GovernorKeyed,
+    model: &'static str,
+    x: u64,
+) -> Result<u64, Error> {
+    if limiter.check_key(&model).is_err() {
         return Err(Error::Fail);
     }
     bare(x).await
@@ -713,6 +739,23 @@ const CASES: &[Case] = &[
             }
         },
         bytes: || size_of::<GovernorStd>(),
+    },
+    // #[rate_limit(key = model)], the same key every call, against governor's keyed
+    // limiter.
+    Case {
+        group: "rate_limit_keyed",
+        name: "ours",
+        run: |n| calls!(n, |x| ours_rate_limit_keyed("gpt-4", x)),
+        bytes: || size_of_val(&ours_rate_limit_keyed("gpt-4", 0)),
+    },
+    Case {
+        group: "rate_limit_keyed",
+        name: "governor",
+        run: |n| {
+            let limiter = governor_keyed();
+            calls!(n, |x| governor_keyed_call(&limiter, "gpt-4", x));
+        },
+        bytes: || size_of_val(&governor_keyed_call(&governor_keyed(), "gpt-4", 0)),
     },
     // #[bulkhead], never full.
     Case {

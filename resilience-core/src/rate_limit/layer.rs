@@ -112,6 +112,41 @@ impl<T, E> Usage<T, E> for NoUsage {
     }
 }
 
+/// A limiter a [`RateLimitLayer`] can use: a `&RateLimiter`, or the [`KeyLimiter`] of one
+/// key of a [`RateLimiters`](super::RateLimiters) family, which the layer holds so that
+/// the family keeps it the key's until the call is over.
+///
+/// ```
+/// use resilience_core::rate_limit::{LimiterRef, RateLimiter};
+///
+/// fn takes<'a>(_: impl LimiterRef<'a>) {}
+/// let limiter = RateLimiter::builder().requests(5).build()?;
+/// takes(&limiter);
+/// # Ok::<(), resilience_core::ConfigError>(())
+/// ```
+pub trait LimiterRef<'a> {
+    /// What keeps the limiter valid while the layer uses it.
+    #[doc(hidden)]
+    type Pin;
+
+    /// The limiter, and its pin.
+    ///
+    /// # Safety
+    ///
+    /// The reference must not be used once the pin is dropped.
+    #[doc(hidden)]
+    unsafe fn split(self) -> (&'a RateLimiter, Self::Pin);
+}
+
+impl<'a> LimiterRef<'a> for &'a RateLimiter {
+    type Pin = ();
+
+    #[inline(always)]
+    unsafe fn split(self) -> (&'a RateLimiter, ()) {
+        (self, ())
+    }
+}
+
 /// `#[rate_limit]`'s layer: everything below it is one call of a [`RateLimiter`], which
 /// takes one request and `tokens` tokens (the call's estimate) before it runs.
 ///
@@ -130,8 +165,9 @@ impl<T, E> Usage<T, E> for NoUsage {
 /// let p = pipeline::<Result<(), E>>().layer(RateLimitLayer::new(&limiter, 0, NoUsage)).build();
 /// # let _ = p;
 /// ```
-pub struct RateLimitLayer<'a, E, U> {
+pub struct RateLimitLayer<'a, E, U, P = ()> {
     limiter: &'a RateLimiter,
+    pin: P,
     tokens: u64,
     usage: U,
     /// `E::from`, taken where `E: From<RateLimited>` is checked, so a missing impl is one
@@ -139,7 +175,7 @@ pub struct RateLimitLayer<'a, E, U> {
     limited: fn(RateLimited) -> E,
 }
 
-impl<'a, E, U> RateLimitLayer<'a, E, U> {
+impl<'a, E, U, P> RateLimitLayer<'a, E, U, P> {
     /// The layer for `limiter`, for calls that estimate `tokens` tokens (ignored by a
     /// limiter without a token limit) and report their usage through `usage`.
     ///
@@ -151,12 +187,16 @@ impl<'a, E, U> RateLimitLayer<'a, E, U> {
     /// let layer = RateLimitLayer::<E, _>::new(&limiter, 1_200, NoUsage);
     /// # let _ = layer;
     /// ```
-    pub fn new(limiter: &'a RateLimiter, tokens: u64, usage: U) -> Self
+    pub fn new<R: LimiterRef<'a, Pin = P>>(limiter: R, tokens: u64, usage: U) -> Self
     where
         E: FromRateLimited,
     {
+        // SAFETY: the layer, then its stack, keeps the pin as long as it keeps the
+        // reference (the stack's `pin` is its last field: dropped after its wait).
+        let (limiter, pin) = unsafe { limiter.split() };
         RateLimitLayer {
             limiter,
+            pin,
             tokens,
             usage,
             limited: E::from,
@@ -164,11 +204,11 @@ impl<'a, E, U> RateLimitLayer<'a, E, U> {
     }
 }
 
-impl<'a, T, E, U: Usage<T, E>> Layer<T, E> for RateLimitLayer<'a, E, U> {
-    type Stack<S: Stack<T, E>> = RateLimitStack<'a, E, U, S>;
+impl<'a, T, E, U: Usage<T, E>, P> Layer<T, E> for RateLimitLayer<'a, E, U, P> {
+    type Stack<S: Stack<T, E>> = RateLimitStack<'a, E, U, S, P>;
 
     #[inline(always)]
-    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> RateLimitStack<'a, E, U, S> {
+    fn wrap<S: Stack<T, E>>(self, inner: S, _: &PipelineContext) -> RateLimitStack<'a, E, U, S, P> {
         RateLimitStack {
             limiter: self.limiter,
             tokens: self.tokens,
@@ -177,6 +217,7 @@ impl<'a, T, E, U: Usage<T, E>> Layer<T, E> for RateLimitLayer<'a, E, U> {
             admitted: false,
             waiting: None,
             inner,
+            _pin: self.pin,
         }
     }
 }
@@ -196,12 +237,14 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
     /// assert_eq!(limiter.left().tokens, Some(9_880));
     /// ```
     #[inline(always)]
-    pub fn rate_limit<U: Usage<T, E>>(
+    // Every builder method's return type, plus the limiter's pin: no simpler to name.
+    #[allow(clippy::type_complexity)]
+    pub fn rate_limit<'a, R: LimiterRef<'a>, U: Usage<T, E>>(
         self,
-        limiter: &RateLimiter,
+        limiter: R,
         tokens: impl Tokens,
         usage: U,
-    ) -> Builder<T, E, Then<L, RateLimitLayer<'_, E, U>>>
+    ) -> Builder<T, E, Then<L, RateLimitLayer<'a, E, U, R::Pin>>>
     where
         E: FromRateLimited,
     {
@@ -210,7 +253,7 @@ impl<T, E, L: Layer<T, E>> Builder<T, E, L> {
 }
 
 /// A [`RateLimitLayer`] around the stack `S`.
-pub struct RateLimitStack<'a, E, U, S> {
+pub struct RateLimitStack<'a, E, U, S, P = ()> {
     limiter: &'a RateLimiter,
     tokens: u64,
     usage: U,
@@ -220,9 +263,11 @@ pub struct RateLimitStack<'a, E, U, S> {
     /// The call's place in the limiter's queue while it waits (dropped: it leaves).
     waiting: Option<Box<Waiting<'a>>>,
     inner: S,
+    /// Keeps a keyed limiter its key's: last, so it is dropped after `waiting`.
+    _pin: P,
 }
 
-impl<E, U, S> RateLimitStack<'_, E, U, S> {
+impl<E, U, S, P> RateLimitStack<'_, E, U, S, P> {
     /// Admitted: on to the stack below.
     #[inline(always)]
     fn go<T>(&mut self) -> Step<T, E>
@@ -267,7 +312,7 @@ impl<E, U, S> RateLimitStack<'_, E, U, S> {
     }
 }
 
-impl<T, E, U: Usage<T, E>, S: Stack<T, E>> Stack<T, E> for RateLimitStack<'_, E, U, S> {
+impl<T, E, U: Usage<T, E>, S: Stack<T, E>, P> Stack<T, E> for RateLimitStack<'_, E, U, S, P> {
     const HEIGHT: u32 = S::HEIGHT + 1;
     type Guard<'s, F: Future<Output = Result<T, E>>>
         = S::Guard<'s, F>

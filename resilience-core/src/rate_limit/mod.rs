@@ -90,6 +90,8 @@ mod bucket;
 mod builder;
 mod error;
 mod gcra;
+#[cfg(not(loom))]
+mod keyed;
 mod layer;
 mod protection;
 mod report;
@@ -103,7 +105,11 @@ use std::time::Duration;
 
 pub use builder::RateLimiterBuilder;
 pub use error::{Limit, RateLimited};
-pub use layer::{FromRateLimited, NoUsage, RateLimitLayer, RateLimitStack, Tokens, Usage};
+#[cfg(not(loom))]
+pub use keyed::{KeyLimiter, KeyPin, RateLimiters};
+pub use layer::{
+    FromRateLimited, LimiterRef, NoUsage, RateLimitLayer, RateLimitStack, Tokens, Usage,
+};
 pub use report::{Left, ServerReport, Window};
 pub use waiting::Acquire;
 

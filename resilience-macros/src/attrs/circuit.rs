@@ -11,6 +11,7 @@
 use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::parse::ParseStream;
+use syn::spanned::Spanned;
 use syn::{Expr, Ident, Lit, LitStr, Signature};
 
 use crate::args::{self, Slot};
@@ -318,9 +319,12 @@ impl Circuit {
                 } else {
                     quote!(#breakers.for_key(#key_text))
                 };
+                // Spanned on the key: a key that is neither a string nor `Display` is
+                // reported there.
+                let by_key = quote_spanned!(key.span()=> (&&#private::KeyText(&(#key))).with_key(|#key_text| #lookup));
                 quote! {{
                     use #private::{KeyAsStr as _, KeyDisplay as _};
-                    (&&#private::KeyText(&(#key))).with_key(|#key_text| #lookup)
+                    #by_key
                 }}
             }
         };

@@ -12,7 +12,7 @@ use crate::drive::Pass;
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::{generated_at, hidden};
-use crate::values;
+use crate::values::{self, Count};
 
 pub(crate) static SPEC: Spec = Spec {
     name: "rate_limit",
@@ -24,6 +24,8 @@ pub(crate) static SPEC: Spec = Spec {
         ("cost", "estimate_tokens"),
         ("usage", "tokens_used"),
         ("max_wait", "30s"),
+        ("key", "model"),
+        ("max_keys", "1024"),
         ("name", "\"openai\""),
         ("limiter", "&LIMITER"),
         ("crate", "::resilience"),
@@ -41,6 +43,8 @@ pub(crate) struct RateLimit {
     cost: Slot<Path>,
     usage: Slot<Expr>,
     max_wait: Slot<DurationArg>,
+    key: Slot<Expr>,
+    max_keys: Slot<Count>,
     name: Slot<LitStr>,
     limiter: Slot<Expr>,
 }
@@ -65,6 +69,10 @@ impl Keys for RateLimit {
                 .parse(key, input, errors, |i| values::function(i, key)),
             "usage" => self.usage.parse(key, input, errors, values::expr),
             "max_wait" => self.max_wait.parse(key, input, errors, values::duration),
+            "key" => self.key.parse(key, input, errors, values::expr),
+            "max_keys" => self
+                .max_keys
+                .parse(key, input, errors, |i| values::count(i, key)),
             "name" => self
                 .name
                 .parse(key, input, errors, |i| values::name(i, key, "rate limiter")),
@@ -82,6 +90,8 @@ impl Keys for RateLimit {
                 self.per.key(),
                 self.burst.key(),
                 self.max_wait.key(),
+                self.key.key(),
+                self.max_keys.key(),
                 self.name.key(),
             ];
             for key in configured.into_iter().flatten() {
@@ -91,6 +101,12 @@ impl Keys for RateLimit {
                 );
             }
             return;
+        }
+        if let (Some(key), None) = (self.max_keys.key(), self.key.key()) {
+            errors.spanned(
+                key,
+                "`max_keys` bounds the limiters of a `key = ...`; add the key (e.g. `key = model`) or drop `max_keys`",
+            );
         }
         if self.requests.is_missing() && self.tokens.is_missing() {
             errors.at(
@@ -177,7 +193,8 @@ impl Attribute for RateLimit {
 
 impl RateLimit {
     /// `{ static LIMITER: RateLimiter = ..; LIMITER.register() }`: one limiter per
-    /// function, or per name (the registry hands every limiter of a name the first one).
+    /// function, or per name (the registry hands every limiter of a name the first one);
+    /// with a `key`, a `RateLimiters` family and the key's limiter in it.
     fn static_limiter(&self, emit: &Emit<'_>) -> TokenStream {
         let private = emit.private;
         let name = match self.name.get() {
@@ -213,15 +230,37 @@ impl RateLimit {
             let max_wait = max_wait.to_tokens();
             config.push(quote!(.max_wait(#max_wait)));
         }
-        let limiter = hidden("LIMITER");
+        let settings = quote! {
+            #private::ConfigError::unwrap_const(
+                #private::RateLimiter::builder() #(#config)* .settings()
+            )
+        };
+        let Some(key) = self.key.get() else {
+            let limiter = hidden("LIMITER");
+            return quote! {
+                {
+                    static #limiter: #private::RateLimiter = #private::RateLimiter::new(#settings);
+                    #limiter.register()
+                }
+            };
+        };
+        let max_keys = self
+            .max_keys
+            .get()
+            .map_or_else(|| quote!(1024), Count::to_tokens);
+        let limiters = hidden("LIMITERS");
+        let key_text = hidden("__key");
+        // Spanned on the key: a key that is neither a string nor `Display` is reported
+        // there.
+        let by_key = quote_spanned!(key.span()=> (&&#private::KeyText(&(#key))).with_key(|#key_text| #limiters.for_key(#key_text)));
         quote! {
             {
-                static #limiter: #private::RateLimiter = #private::RateLimiter::new(
-                    #private::ConfigError::unwrap_const(
-                        #private::RateLimiter::builder() #(#config)* .settings()
-                    )
+                static #limiters: #private::RateLimiters = #private::RateLimiters::new(
+                    #settings,
+                    #private::max_keys(#max_keys),
                 );
-                #limiter.register()
+                use #private::{KeyAsStr as _, KeyDisplay as _};
+                #by_key
             }
         }
     }

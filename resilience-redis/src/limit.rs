@@ -20,7 +20,14 @@ use crate::store::Inner;
 /// until a probe finds Redis again.
 pub(crate) struct FleetLimit {
     store: Arc<Inner>,
-    limiter: &'static RateLimiter,
+    /// The limiter to wake when a lease comes: a registered one (`None` for a member of
+    /// a keyed family, which may be evicted: its calls look again every millisecond).
+    wake: Option<&'static RateLimiter>,
+    /// Its name (with `/{key}` for a keyed member), as events show it.
+    name: String,
+    /// `(amount, burst)` of each limit (as `limits`), and the period.
+    rates: Vec<(u64, u64)>,
+    per: std::time::Duration,
     /// `prefix + "rl:" + name + ":requests"` / `":tokens"`, for the limits the limiter keeps.
     keys: Vec<String>,
     limits: Vec<Limit>,
@@ -47,11 +54,18 @@ struct State {
 }
 
 impl FleetLimit {
-    pub(crate) fn new(store: Arc<Inner>, limiter: &'static RateLimiter) -> Self {
-        let name = limiter.name();
+    /// The state of `limiter`, called `name` in Redis; `wake` is the limiter when it
+    /// lives for ever.
+    pub(crate) fn new(
+        store: Arc<Inner>,
+        limiter: &RateLimiter,
+        name: String,
+        wake: Option<&'static RateLimiter>,
+    ) -> Self {
         let mut keys = Vec::new();
         let mut limits = Vec::new();
         let mut lease = Vec::new();
+        let mut rates = Vec::new();
         for (limit, amount, burst, suffix) in [
             (
                 Limit::Requests,
@@ -69,6 +83,7 @@ impl FleetLimit {
             if let (Some(_), Some(burst)) = (amount, burst) {
                 keys.push(format!("{}rl:{name}:{suffix}", store.prefix));
                 limits.push(limit);
+                rates.push((amount.unwrap_or(1), burst));
                 // Truncation is fine: a lease is a share of the burst, rounded down.
                 lease.push(((burst as f64) * store.lease) as u64);
             }
@@ -76,7 +91,10 @@ impl FleetLimit {
         let share = share_of(limiter, store.replicas);
         FleetLimit {
             store,
-            limiter,
+            wake,
+            name,
+            rates,
+            per: limiter.per(),
             keys,
             limits,
             lease,
@@ -108,19 +126,6 @@ impl FleetLimit {
         needs
     }
 
-    fn amount_and_burst(&self, limit: Limit) -> (u64, u64) {
-        match limit {
-            Limit::Requests => (
-                self.limiter.requests().unwrap_or(1),
-                self.limiter.request_burst().unwrap_or(1),
-            ),
-            _ => (
-                self.limiter.tokens().unwrap_or(1),
-                self.limiter.token_burst().unwrap_or(1),
-            ),
-        }
-    }
-
     /// Sends a refill for a call needing `needs` to the worker.
     fn refill(self: &Arc<Self>, state: &mut State, needs: [u64; 2]) {
         state.refilling = true;
@@ -129,7 +134,7 @@ impl FleetLimit {
             .iter()
             .enumerate()
             .map(|(i, &limit)| {
-                let (amount, burst) = self.amount_and_burst(limit);
+                let (amount, burst) = self.rates[i];
                 let debt = if limit == Limit::Tokens {
                     state.debt
                 } else {
@@ -146,12 +151,11 @@ impl FleetLimit {
             .collect();
         let this = Arc::clone(self);
         self.store.spawn(async move {
-            let answer = this
-                .store
-                .lease_from(&this.keys, this.limiter.per(), &asks)
-                .await;
+            let answer = this.store.lease_from(&this.keys, this.per, &asks).await;
             this.refilled(answer, &asks);
-            this.limiter.capacity_changed();
+            if let Some(limiter) = this.wake {
+                limiter.capacity_changed();
+            }
         });
     }
 
@@ -182,7 +186,7 @@ impl FleetLimit {
                 self.store.counters.fallbacks.fetch_add(1, Relaxed);
                 tracing::warn!(
                     target: "resilience",
-                    name = self.limiter.name(),
+                    name = %self.name,
                     store = self.store.shown(),
                     reason = %reason,
                     replicas = self.store.replicas,
@@ -214,7 +218,7 @@ impl FleetLimit {
         }
         // Units not spent within a period are dropped: a lease never carries a burst
         // of one period into the next.
-        state.expires = now + self.limiter.per();
+        state.expires = now + self.per;
         state.not_before = None;
         None
     }
@@ -225,7 +229,7 @@ impl FleetLimit {
             self.store.counters.rejoins.fetch_add(1, Relaxed);
             tracing::info!(
                 target: "resilience",
-                name = self.limiter.name(),
+                name = %self.name,
                 store = self.store.shown(),
                 "shared rate limit reachable again: back on the fleet's quota"
             );
@@ -287,8 +291,10 @@ impl SharedLimit for Attached {
         }
         let wait = match state.not_before {
             Some(at) if at > now => at - now,
-            // A refill is on its way: it answers (or times out) within the deadline.
-            _ => this.store.deadline,
+            // A refill is on its way: it answers (or times out) within the deadline, and
+            // wakes the limiter; one that cannot be woken looks again in a millisecond.
+            _ if this.wake.is_some() => this.store.deadline,
+            _ => std::time::Duration::from_millis(1).min(this.store.deadline),
         };
         Err(NotNow {
             wait,

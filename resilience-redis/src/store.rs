@@ -314,9 +314,22 @@ impl BudgetStore for RedisStore {
 
 impl LimitStore for RedisStore {
     fn attach(&self, limiter: &'static RateLimiter) -> Option<Arc<dyn SharedLimit>> {
+        let name = limiter.name().to_owned();
         Some(Arc::new(Attached(Arc::new(FleetLimit::new(
             self.inner.clone(),
             limiter,
+            name,
+            Some(limiter),
+        )))))
+    }
+
+    fn attach_key(&self, limiter: &RateLimiter, key: &str) -> Option<Arc<dyn SharedLimit>> {
+        let name = format!("{}/{key}", limiter.name());
+        Some(Arc::new(Attached(Arc::new(FleetLimit::new(
+            self.inner.clone(),
+            limiter,
+            name,
+            None,
         )))))
     }
 }

@@ -26,6 +26,7 @@ fn replica(server: &RedisServer) -> Replica {
         every_ms: 0,
         run_ms: 3_000,
         budget: false,
+        key: String::new(),
     }
 }
 
@@ -283,5 +284,47 @@ fn three_processes_share_one_retry_budget() {
     assert!(
         local > 2 * shared,
         "sharing divides the fleet's retries: {local} vs {shared}"
+    );
+}
+
+#[test]
+fn three_processes_share_each_key_of_a_keyed_limiter() {
+    let _one = support::serial();
+    let server = RedisServer::start();
+    let replica = Replica {
+        key: "gpt-4".to_owned(),
+        run_ms: 2_000,
+        ..replica(&server)
+    };
+    let (children, _) = fleet::spawn(&replica, 3);
+    // Another model's quota is its own: one replica alone on it gets all of it.
+    let other = Replica {
+        key: "mini".to_owned(),
+        ..replica.clone()
+    };
+    let (alone, _) = fleet::spawn(&other, 1);
+    let reports = fleet::collect(children);
+    let mini = fleet::collect(alone);
+    assert_eq!(
+        server
+            .command(&["EXISTS", "fleet-test:rl:fleet/gpt-4:requests"])
+            .as_deref(),
+        Some(":1"),
+        "the member's key is its family's name and its own"
+    );
+    let total: u64 = reports.iter().map(fleet::Report::total).sum();
+    eprintln!("gpt-4: {total}, mini: {}", mini[0].total());
+    // 40 a second per key: the burst and 2 s of rate, plus a lease per replica.
+    assert!(
+        total <= 40 + 2 * 40 + 3 * 2,
+        "fleet admitted {total} on gpt-4: {reports:?}"
+    );
+    assert!(
+        total >= 80,
+        "fleet admitted only {total} on gpt-4: {reports:?}"
+    );
+    assert!(
+        mini[0].total() >= 80,
+        "mini has a quota of its own: {mini:?}"
     );
 }

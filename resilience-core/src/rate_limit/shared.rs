@@ -69,6 +69,16 @@ pub trait LimitStore: Send + Sync + 'static {
     /// The shared state of `limiter`, asked once per limiter on its first admission
     /// after the store is installed; `None` keeps the limiter local.
     fn attach(&self, limiter: &'static RateLimiter) -> Option<Arc<dyn SharedLimit>>;
+
+    /// The shared state of the member for `key` of a registered keyed family
+    /// (`#[rate_limit(key = ..)]`), asked when the member is made. The member may be
+    /// evicted later, so it is not `'static`: the store keeps what it needs of its
+    /// settings, and cannot wake its calls (they look again when told to). The default
+    /// keeps members local.
+    fn attach_key(&self, limiter: &RateLimiter, key: &str) -> Option<Arc<dyn SharedLimit>> {
+        let _ = (limiter, key);
+        None
+    }
 }
 
 /// One limiter's share of the fleet's state, consulted on every admission its own
@@ -201,6 +211,13 @@ impl RateLimiter {
             Some(_) => self.attached.get_or_init(|| None),
         };
         attached.as_deref()
+    }
+
+    /// Attaches a keyed family's new member for `key`, when a store is installed.
+    pub(crate) fn attach_member(&self, key: &str) {
+        if let Some(store) = STORE.get() {
+            let _ = self.attached.set(store.attach_key(self, key));
+        }
     }
 
     /// Wakes the call waiting at the front of the queue: capacity came back from

@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use resilience_core::RateLimiter;
+use resilience_core::rate_limit::RateLimiters;
 use resilience_core::retry::{Price, RetryBudget};
 use resilience_redis::RedisStore;
 
@@ -23,6 +24,8 @@ pub struct Replica {
     pub run_ms: u64,
     /// Call a retry budget (`try_withdraw` every `every_ms`) instead of the limiter.
     pub budget: bool,
+    /// Call the member for this key of a keyed family instead (empty: the limiter).
+    pub key: String,
 }
 
 /// What one replica reports.
@@ -74,6 +77,7 @@ pub fn spawn(replica: &Replica, count: usize) -> (Vec<std::process::Child>, u64)
                 .env("CHILD_PROBE_MS", replica.probe_ms.to_string())
                 .env("CHILD_EVERY_MS", replica.every_ms.to_string())
                 .env("CHILD_BUDGET", if replica.budget { "1" } else { "" })
+                .env("CHILD_KEY", &replica.key)
                 .env("CHILD_START", start.to_string())
                 .env("CHILD_END", (start + replica.run_ms).to_string())
                 .stdout(Stdio::piped())
@@ -161,6 +165,22 @@ pub fn child() {
             .unwrap(),
     ));
     let limiter = limiter.register();
+    // With CHILD_KEY: the member for that key of a keyed family named "fleet".
+    let key = var("CHILD_KEY");
+    let family: Option<&'static RateLimiters> = (!key.is_empty()).then(|| {
+        let settings = RateLimiter::builder()
+            .name("fleet")
+            .requests(num("CHILD_REQUESTS"))
+            .per(Duration::from_secs(1))
+            .max_wait(Duration::from_millis(200))
+            .settings()
+            .unwrap();
+        let family: &'static RateLimiters = Box::leak(Box::new(RateLimiters::new(
+            settings,
+            std::num::NonZeroUsize::new(8).unwrap(),
+        )));
+        family.register()
+    });
     let (start, end, every) = (num("CHILD_START"), num("CHILD_END"), num("CHILD_EVERY_MS"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -175,7 +195,11 @@ pub fn child() {
         at(start, 0);
         while now_ms() < end {
             let asked = std::time::Instant::now();
-            let answer = limiter.acquire(0).await;
+            let answer = match family {
+                // A keyed family's member, made (and attached) on first use.
+                Some(family) => family.for_key(&key).acquire(0).await,
+                None => limiter.acquire(0).await,
+            };
             max_latency = max_latency.max(asked.elapsed());
             let slice = ((now_ms().saturating_sub(start)) / 100) as usize;
             match answer {

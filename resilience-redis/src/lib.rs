@@ -27,6 +27,15 @@
 //! still share one count. Keys are `{prefix}rl:{name}:requests` and `..:tokens`; each
 //! expires when its bucket would be full again, so idle limits leave nothing behind.
 //!
+//! Which limiters: every *registered* one, that is every `#[rate_limit]` (named by
+//! `name = ".."`, or by the function's module path and name, the same in every replica
+//! of one binary) and every limiter given to [`RateLimiter::register`]; and each key's
+//! limiter of a keyed one (`#[rate_limit(key = model, ..)]`), as `{name}/{key}`, made
+//! after the store was installed. A limiter built by hand and not registered stays
+//! local, and so does a keyed family's overflow limiter.
+//!
+//! [`RateLimiter::register`]: resilience_core::rate_limit::RateLimiter::register
+//!
 //! **Leases.** A replica does not ask Redis for every call: it takes a *lease*, a slice
 //! of each limit ([`lease`](RedisStoreBuilder::lease), 5% of the burst by default), and
 //! admits calls from it with no round trip. Leased units are counted in Redis when they
@@ -83,7 +92,8 @@
 //! have written sends the limiter to its local share with an event; nothing read from
 //! Redis can panic or admit a call the limit would not.
 //!
-//! Keys: `{prefix}rl:{name}:requests`, `{prefix}rl:{name}:tokens` (limits),
+//! Keys: `{prefix}rl:{name}:requests`, `{prefix}rl:{name}:tokens` (limits;
+//! `{name}/{key}` for a keyed limiter's key),
 //! `{prefix}rb:{name}:replicas` and `{prefix}rb:{name}:replica:{id}` (budgets). The
 //! budget script builds the replicas' keys itself, so it needs a single Redis (not a
 //! cluster).

@@ -345,3 +345,31 @@ fn share_of(limiter: &RateLimiter, replicas: u64) -> Option<RateLimiter> {
     }
     builder.build().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_share_is_the_limit_divided_by_the_replicas() {
+        let limiter = RateLimiter::builder()
+            .name("share")
+            .requests(40)
+            .request_burst(10)
+            .tokens(90_000)
+            .build()
+            .unwrap();
+        let share = share_of(&limiter, 3).unwrap();
+        assert_eq!(share.requests(), Some(13));
+        assert_eq!(share.request_burst(), Some(3));
+        assert_eq!(share.tokens(), Some(30_000));
+        assert_eq!(share.token_burst(), Some(30_000));
+        assert_eq!(
+            (share.per(), share.max_wait()),
+            (limiter.per(), limiter.max_wait())
+        );
+        // Never below one of each.
+        let tiny = share_of(&limiter, 1_000_000).unwrap();
+        assert_eq!((tiny.requests(), tiny.request_burst()), (Some(1), Some(1)));
+    }
+}

@@ -26,8 +26,9 @@ use crate::circuit::clock;
 use crate::keyed::{Evict, Family, Member};
 use crate::registry::{Protection, Status, Value};
 
-/// The limiters of a `key = EXPR`: one per key, made on first use (see the
-/// [module documentation](self)).
+/// The limiters of a `key = EXPR`: one per key, made on first use, at most `max_keys`;
+/// only a limiter that is full again may be evicted, and a key that finds the family full
+/// is paced by one overflow limiter with the same settings.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
@@ -101,7 +102,7 @@ impl RateLimiters {
     }
 
     /// The limiter of `key`, made on first use; the overflow limiter when the family is
-    /// full and none can be evicted (see the [module documentation](self)).
+    /// full and none can be evicted (see [`RateLimiters`]).
     ///
     /// ```
     /// # use std::num::NonZeroUsize;

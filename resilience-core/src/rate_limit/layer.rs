@@ -112,7 +112,7 @@ impl<T, E> Usage<T, E> for NoUsage {
     }
 }
 
-/// A limiter a [`RateLimitLayer`] can use: a `&RateLimiter`, or the [`KeyLimiter`] of one
+/// A limiter a [`RateLimitLayer`] can use: a `&RateLimiter`, or the [`KeyLimiter`](super::KeyLimiter) of one
 /// key of a [`RateLimiters`](super::RateLimiters) family, which the layer holds so that
 /// the family keeps it the key's until the call is over.
 ///

@@ -53,10 +53,18 @@
 //! |---|---|---|
 //! | up | admitted from a lease; a call that finds none waits for one round trip (at most the [`deadline`](RedisStoreBuilder::deadline)) | at most the limit plus one lease per replica |
 //! | slow (no answer within the deadline) | the waiting call goes on under the replica's local share when the deadline passes: never longer | at most the limit (leases taken) plus each replica's share |
-//! | down (refused, reset) | at once under the local share, `1 / replicas` of each limit | at most one limit over the fleet (when `replicas` is right) |
+//! | down (refused, reset) | at once under the local share, `1 / replicas` of each limit | at most one limit over the fleet (when every replica was seen or counted) |
 //! | back | the next probe (every [`probe`](RedisStoreBuilder::probe), on a call) takes a lease; back on the fleet's quota | as when up |
 //! | restarted empty, or its key deleted | the buckets start full again | one burst more than the limit, once |
 //! | holding a value the script did not write (a foreign key, a corrupted value) | local share, as when down; an event names the key | as when down |
+//!
+//! **The share.** A replica's local share is `1 / replicas` of each limit, where
+//! `replicas` is the larger of the configured count
+//! ([`replicas`](RedisStoreBuilder::replicas)) and the number of replicas Redis saw lease
+//! the limit lately (each lease adds the replica to `{prefix}rl:{name}:replicas` for two
+//! periods, at least 10 s). So a fleet that grew past its configuration still holds the
+//! limit when Redis goes; one that a replica joined *during* an outage may not (that
+//! replica has never been seen).
 //!
 //! No call fails because of the store: the worst it does is make a call wait up to the
 //! deadline, then admit it under the local share. Going over to the local share emits a

@@ -33,8 +33,15 @@ pub(crate) struct FleetLimit {
     limits: Vec<Limit>,
     /// Units of each limit one lease asks for.
     lease: Vec<u64>,
-    /// The limiter's `1 / replicas` share, used while Redis is unreachable.
-    share: Option<RateLimiter>,
+    /// The limiter's settings, to build its share from.
+    template: Template,
+    /// The limiter's `1 / replicas` share, used while Redis is unreachable, with the
+    /// number of replicas it was built for: the configured one, or more when Redis said
+    /// more replicas lease this limit.
+    share: Mutex<(u64, Option<RateLimiter>)>,
+    /// The set of replicas that lease this limit, and this replica's id in it.
+    members: String,
+    id: String,
     state: Mutex<State>,
 }
 
@@ -88,8 +95,15 @@ impl FleetLimit {
                 lease.push(((burst as f64) * store.lease) as u64);
             }
         }
-        let share = share_of(limiter, store.replicas);
+        let template = Template::of(limiter);
+        let share = Mutex::new((store.replicas, share_of(&template, store.replicas)));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         FleetLimit {
+            members: format!("{}rl:{name}:replicas", store.prefix),
+            id: format!("{}-{nanos}", std::process::id()),
+            template,
             store,
             wake,
             name,
@@ -151,7 +165,14 @@ impl FleetLimit {
             .collect();
         let this = Arc::clone(self);
         self.store.spawn(async move {
-            let answer = this.store.lease_from(&this.keys, this.per, &asks).await;
+            let answer = this
+                .store
+                .lease_from(&this.members, &this.id, &this.keys, this.per, &asks)
+                .await
+                .map(|(answer, replicas)| {
+                    this.learned(replicas);
+                    answer
+                });
             this.refilled(answer, &asks);
             if let Some(limiter) = this.wake {
                 limiter.capacity_changed();
@@ -236,9 +257,20 @@ impl FleetLimit {
         }
     }
 
+    /// Redis says `replicas` replicas lease this limit: when that is more than the share
+    /// was built for (and more than configured), the share is built again, smaller.
+    fn learned(&self, replicas: u64) {
+        let replicas = replicas.max(self.store.replicas);
+        let mut share = self.share.lock().unwrap_or_else(PoisonError::into_inner);
+        if replicas != share.0 {
+            *share = (replicas, share_of(&self.template, replicas));
+        }
+    }
+
     /// Admission under the local share.
     fn take_local(&self, tokens: u64) -> Result<(), NotNow> {
-        let Some(share) = &self.share else {
+        let share = self.share.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(share) = &share.1 else {
             // No share could be built: the limiter's own buckets are the limit.
             self.store.counters.local.fetch_add(1, Relaxed);
             return Ok(());
@@ -310,7 +342,8 @@ impl SharedLimit for Attached {
         let mut state = this.lock();
         if state.local {
             drop(state);
-            if let Some(share) = &this.share {
+            let share = this.share.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(share) = &share.1 {
                 share.reconcile(estimated, used);
             }
             return;
@@ -326,19 +359,41 @@ impl SharedLimit for Attached {
     }
 }
 
+/// What a share is built from: a limiter's settings.
+#[derive(Clone, Copy, Debug)]
+struct Template {
+    name: &'static str,
+    requests: Option<(u64, u64)>,
+    tokens: Option<(u64, u64)>,
+    per: std::time::Duration,
+    max_wait: std::time::Duration,
+}
+
+impl Template {
+    fn of(limiter: &RateLimiter) -> Self {
+        Template {
+            name: limiter.name(),
+            requests: limiter.requests().zip(limiter.request_burst()),
+            tokens: limiter.tokens().zip(limiter.token_burst()),
+            per: limiter.per(),
+            max_wait: limiter.max_wait(),
+        }
+    }
+}
+
 /// The limiter's settings divided by `replicas` (each at least 1).
-fn share_of(limiter: &RateLimiter, replicas: u64) -> Option<RateLimiter> {
-    let part = |n: u64| (n / replicas).max(1);
+fn share_of(template: &Template, replicas: u64) -> Option<RateLimiter> {
+    let part = |n: u64| (n / replicas.max(1)).max(1);
     let mut builder = RateLimiter::builder()
-        .name(limiter.name())
-        .per(limiter.per())
-        .max_wait(limiter.max_wait());
-    if let (Some(amount), Some(burst)) = (limiter.requests(), limiter.request_burst()) {
+        .name(template.name)
+        .per(template.per)
+        .max_wait(template.max_wait);
+    if let Some((amount, burst)) = template.requests {
         builder = builder
             .requests(part(amount))
             .request_burst(part(burst).min(part(amount)));
     }
-    if let (Some(amount), Some(burst)) = (limiter.tokens(), limiter.token_burst()) {
+    if let Some((amount, burst)) = template.tokens {
         builder = builder
             .tokens(part(amount))
             .token_burst(part(burst).min(part(amount)));
@@ -359,7 +414,7 @@ mod tests {
             .tokens(90_000)
             .build()
             .unwrap();
-        let share = share_of(&limiter, 3).unwrap();
+        let share = share_of(&Template::of(&limiter), 3).unwrap();
         assert_eq!(share.requests(), Some(13));
         assert_eq!(share.request_burst(), Some(3));
         assert_eq!(share.tokens(), Some(30_000));
@@ -369,7 +424,7 @@ mod tests {
             (limiter.per(), limiter.max_wait())
         );
         // Never below one of each.
-        let tiny = share_of(&limiter, 1_000_000).unwrap();
+        let tiny = share_of(&Template::of(&limiter), 1_000_000).unwrap();
         assert_eq!((tiny.requests(), tiny.request_burst()), (Some(1), Some(1)));
     }
 }

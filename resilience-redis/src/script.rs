@@ -11,29 +11,40 @@
 
 use std::time::Duration;
 
-/// The script. `KEYS`: one per limit. `ARGV[1]`: the period in µs; then per limit:
-/// `amount`, `burst`, `want`, `need`. Answers `{status, a, b}`:
-/// `status` 2 (`want` taken), 1 (`need` taken), 0 (nothing; `a` = µs to wait),
-/// -1 (key `a` holds a value that is not a time this limit could have written),
-/// -2 (key `a` is of another type).
+/// The script. `KEYS[1]`: the set of replicas that leased lately (a sorted set scored by
+/// the last lease, in ms); then one key per limit. `ARGV[1]`: the period in µs,
+/// `ARGV[2]`: this replica's id, `ARGV[3]`: how long a replica counts after its last
+/// lease, in ms; then per limit: `amount`, `burst`, `want`, `need`. Answers
+/// `{status, a, replicas}`: `status` 2 (`want` taken), 1 (`need` taken), 0 (nothing; `a`
+/// = µs to wait), -1 (limit `a` holds a value that is not a time this limit could have
+/// written), -2 (limit `a`'s key is of another type); `replicas` counts the set.
 pub(crate) const LUA: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local per = tonumber(ARGV[1])
-local n = #KEYS
+local replicas = 0
+local nowms = math.floor(now / 1000)
+local ttl = tonumber(ARGV[3])
+local z = redis.pcall('ZADD', KEYS[1], nowms, ARGV[2])
+if not (type(z) == 'table' and z.err) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', nowms - ttl)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  replicas = redis.call('ZCARD', KEYS[1])
+end
+local n = #KEYS - 1
 local tats, caps, amounts = {}, {}, {}
 for i = 1, n do
-  local amount = tonumber(ARGV[2 + (i - 1) * 4])
-  local burst = tonumber(ARGV[3 + (i - 1) * 4])
+  local amount = tonumber(ARGV[4 + (i - 1) * 4])
+  local burst = tonumber(ARGV[5 + (i - 1) * 4])
   amounts[i] = amount
   caps[i] = math.ceil(burst * per / amount)
-  local raw = redis.pcall('GET', KEYS[i])
-  if type(raw) == 'table' and raw.err then return {-2, i, 0} end
+  local raw = redis.pcall('GET', KEYS[i + 1])
+  if type(raw) == 'table' and raw.err then return {-2, i, replicas} end
   local tat = now
   if raw then
     local v = tonumber(raw)
     if v == nil or v ~= math.floor(v) or v < 0 or v > now + 100 * per + caps[i] then
-      return {-1, i, 0}
+      return {-1, i, replicas}
     end
     if v > now then tat = v end
   end
@@ -42,23 +53,23 @@ end
 local function fits(which)
   local wait = 0
   for i = 1, n do
-    local units = tonumber(ARGV[(which) + (i - 1) * 4])
+    local units = tonumber(ARGV[which + (i - 1) * 4])
     local ready = tats[i] + math.ceil(units * per / amounts[i]) - caps[i]
     if ready - now > wait then wait = ready - now end
   end
   return wait
 end
 local status = 0
-if fits(4) == 0 then status = 2 elseif fits(5) == 0 then status = 1 end
-if status == 0 then return {0, fits(5), 0} end
+if fits(6) == 0 then status = 2 elseif fits(7) == 0 then status = 1 end
+if status == 0 then return {0, fits(7), replicas} end
 for i = 1, n do
-  local units = tonumber(ARGV[(status == 2 and 4 or 5) + (i - 1) * 4])
+  local units = tonumber(ARGV[(status == 2 and 6 or 7) + (i - 1) * 4])
   local tat = tats[i] + math.ceil(units * per / amounts[i])
   local ttl = math.ceil((tat - now) / 1000)
   if ttl < 1 then ttl = 1 end
-  redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', ttl)
+  redis.call('SET', KEYS[i + 1], string.format('%.0f', tat), 'PX', ttl)
 end
-return {status, 0, 0}
+return {status, 0, replicas}
 "#;
 
 /// One limit as the script sees it.
@@ -83,6 +94,15 @@ pub(crate) enum Answer {
     Corrupt { index: usize },
     /// The reply itself is not one this script gives.
     Garbled,
+}
+
+/// How many replicas leased lately, from a reply (0 when it does not say, or says
+/// something no fleet has).
+pub(crate) fn replicas(reply: &[i64]) -> u64 {
+    match reply {
+        [_, _, replicas] if (1..=100_000).contains(replicas) => *replicas as u64,
+        _ => 0,
+    }
 }
 
 /// Checks a reply: anything but the shapes the script returns is [`Answer::Garbled`],
@@ -133,5 +153,9 @@ mod tests {
         ] {
             assert_eq!(answer(bad, 2), Answer::Garbled, "{bad:?}");
         }
+        assert_eq!(replicas(&[2, 0, 3]), 3);
+        assert_eq!(replicas(&[2, 0, -3]), 0);
+        assert_eq!(replicas(&[2, 0, i64::MAX]), 0);
+        assert_eq!(replicas(&[2, 0]), 0);
     }
 }

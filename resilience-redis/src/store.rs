@@ -348,20 +348,30 @@ impl Inner {
     }
 
     /// One lease from Redis within the deadline (connecting first if need be).
+    /// `members` is the set of replicas leasing `keys`, `id` this replica's; the answer
+    /// comes with how many replicas leased lately.
     pub(crate) async fn lease_from(
         &self,
+        members: &str,
+        id: &str,
         keys: &[String],
         per: Duration,
         asks: &[Ask],
-    ) -> Result<Answer, String> {
+    ) -> Result<(Answer, u64), String> {
         self.counters.round_trips.fetch_add(1, Relaxed);
         let attempt = async {
             let mut connection = self.connection().await?;
             let mut invocation = self.script.prepare_invoke();
+            invocation.key(members);
             for key in keys {
                 invocation.key(key);
             }
-            invocation.arg(u64::try_from(per.as_micros()).unwrap_or(u64::MAX).max(1));
+            // A replica counts for two periods after its last lease, and at least 10 s.
+            let counts_for = (per * 2).max(Duration::from_secs(10));
+            invocation
+                .arg(u64::try_from(per.as_micros()).unwrap_or(u64::MAX).max(1))
+                .arg(id)
+                .arg(u64::try_from(counts_for.as_millis()).unwrap_or(u64::MAX));
             for ask in asks {
                 invocation
                     .arg(ask.amount)
@@ -372,10 +382,12 @@ impl Inner {
             let reply: redis::RedisResult<Vec<i64>> =
                 invocation.invoke_async(&mut connection).await;
             match reply {
-                Ok(reply) => Ok(script::answer(&reply, keys.len())),
+                Ok(reply) => Ok((script::answer(&reply, keys.len()), script::replicas(&reply))),
                 // A value of another shape than the script returns (a script of the
                 // same SHA replaced?) is garbled, not a failure to reach Redis.
-                Err(e) if e.kind() == redis::ErrorKind::UnexpectedReturnType => Ok(Answer::Garbled),
+                Err(e) if e.kind() == redis::ErrorKind::UnexpectedReturnType => {
+                    Ok((Answer::Garbled, 0))
+                }
                 Err(e) => Err(e),
             }
         };

@@ -328,3 +328,29 @@ fn three_processes_share_each_key_of_a_keyed_limiter() {
         "mini has a quota of its own: {mini:?}"
     );
 }
+
+#[test]
+fn the_local_share_follows_the_replicas_redis_has_seen() {
+    let _one = support::serial();
+    let server = RedisServer::start();
+    // Each replica is told it is alone; Redis has seen three lease the limit.
+    let replica = Replica {
+        replicas: 1,
+        ..replica(&server)
+    };
+    let (children, start) = fleet::spawn(&replica, 3);
+    fleet::at(start, 1_000);
+    server.pause();
+    fleet::at(start, 2_000);
+    server.resume();
+    let reports = fleet::collect(children);
+    for report in &reports {
+        let paused = report.between(1_200, 2_000);
+        assert!(paused > 0, "no call while Redis was paused: {reports:?}");
+        // A third of 40 a second (a whole one alone would admit up to 40 + 32).
+        assert!(
+            paused <= 13 + 11,
+            "more than a third while paused: {reports:?}"
+        );
+    }
+}

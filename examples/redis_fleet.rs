@@ -139,6 +139,12 @@ fn fleet() {
     println!(
         "(second 0 holds the burst: a quiet bucket lets {LIMIT} through at once; alone, each replica would do {LIMIT}/s)"
     );
+    if redis.is_some() {
+        println!(
+            "(second 4: each replica's local share, {}/s, starts with its own burst; second 6: the new Redis starts empty, with a burst again)",
+            LIMIT / REPLICAS as u64
+        );
+    }
     if let Some(mut server) = redis {
         let _ = server.0.kill();
         let _ = server.0.wait();

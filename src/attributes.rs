@@ -440,3 +440,77 @@ pub use resilience_macros::rate_limit;
 /// ```
 #[doc(inline)]
 pub use resilience_macros::bulkhead;
+
+/// Answers a streaming call at its first item: `#[stream(first = 10s, idle = 30s)]` on an
+/// `async fn` returning `Result<impl Stream<Item = Result<T, E>>, E>`.
+///
+/// | key | meaning | default |
+/// |---|---|---|
+/// | `first = DUR` | longest from the call's start (opening the connection included) to the stream's first item; then the call fails with [`TimedOut`](crate::TimedOut) | no bound |
+/// | `idle = DUR` | longest wait for each later item; then the stream yields `Err(E::from(TimedOut))` and ends | no bound |
+/// | `crate = PATH` | where the runtime lives | `::resilience` |
+///
+/// A call of the function (and of each fallback agent) counts as answered only when its
+/// stream yields its first item, so every attribute above it (`#[retry]`, `#[fallback]`,
+/// `#[circuit]`, `#[timeout]`, `#[rate_limit]`, `#[bulkhead]`, `#[hedge]`) applies until
+/// the first token and never after it. The call fails with its own `Err`, with an `Err`
+/// first item (an error event after a `200`), with [`EmptyStream`](crate::EmptyStream)
+/// when the stream ends before any item, or with `TimedOut` after `first`; so
+/// `E: From<TimedOut> + From<EmptyStream>`. The caller gets a
+/// [`Streamed`](crate::Streamed): the first item first (never lost), then the rest.
+/// After the first item, errors are the caller's: nothing above retries, falls back or
+/// counts a failure (see [`stream`](mod@crate::stream) for why). Write it last, just
+/// above the `fn`. The stream must be `Unpin` (`Box::pin` one that is not). A fallback
+/// agent's stream, if it borrows nothing, should say so (`impl Stream<..> + use<>`):
+/// an agent's `impl Stream` that captures its arguments' lifetimes makes the function's
+/// future fail rustc's `Send` check ("one type is more general than the other"), a
+/// limitation of how rustc checks auto traits of futures holding opaque types.
+///
+/// ```
+/// use std::time::Duration;
+/// use resilience::{retry, stream, stream::Stream, EmptyStream, TimedOut};
+/// # use std::{pin::Pin, task::{Context, Poll}};
+/// # /// Chunks that are all ready (what `futures::stream::iter` makes).
+/// # struct Chunks(std::vec::IntoIter<Result<String, ApiError>>);
+/// # impl Stream for Chunks {
+/// #     type Item = Result<String, ApiError>;
+/// #     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+/// #         Poll::Ready(self.0.next())
+/// #     }
+/// # }
+/// # async fn next<S: Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+/// #     std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
+/// # }
+///
+/// #[derive(Debug, PartialEq)]
+/// enum ApiError { Overloaded, Timeout, Empty }
+/// impl From<TimedOut> for ApiError { fn from(_: TimedOut) -> Self { ApiError::Timeout } }
+/// impl From<EmptyStream> for ApiError { fn from(_: EmptyStream) -> Self { ApiError::Empty } }
+///
+/// static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+///
+/// #[retry(attempts = 3, base = 1s, jitter = "none")]
+/// #[stream(first = 10s, idle = 30s)]
+/// async fn chat(prompt: &str) -> Result<impl Stream<Item = Result<String, ApiError>>, ApiError> {
+///     let first = if CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+///         Err(ApiError::Overloaded) // an error event after a 200: retried
+///     } else {
+///         Ok("Hel".to_owned())
+///     };
+///     Ok(Chunks(vec![first, Ok("lo".to_owned())].into_iter()))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// let mut answer = chat("hi").await.unwrap();
+/// assert_eq!(start.elapsed(), Duration::from_secs(1)); // one retry, after 1s
+/// let mut text = String::new();
+/// while let Some(token) = next(&mut answer).await { // `StreamExt::next` in real code
+///     text.push_str(&token.unwrap());
+/// }
+/// assert_eq!(text, "Hello");
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilience_macros::stream;

@@ -136,7 +136,8 @@
 //! Every pattern is usable on its own from [`retry`](mod@retry) (and its
 //! [`RetryBudget`]), [`circuit`](mod@circuit), [`timeout`](mod@timeout),
 //! [`fallback`](mod@fallback), [`hedge`](mod@hedge), [`rate_limit`](mod@rate_limit),
-//! [`bulkhead`](mod@bulkhead), [`backoff`] and [`chaos`];
+//! [`bulkhead`](mod@bulkhead), [`stream`](mod@stream) (a streaming call answered at its
+//! first item), [`backoff`] and [`chaos`];
 //! depend on `resilience-core` alone if you want the runtime without proc macros.
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
@@ -148,6 +149,9 @@ pub use resilience_core::{
 
 #[doc(inline)]
 pub use resilience_core::{Bulkhead, BulkheadFull, RateLimited, RateLimiter, bulkhead, rate_limit};
+
+#[doc(inline)]
+pub use resilience_core::{EmptyStream, Streamed, stream};
 
 /// HTTP outcomes: transient or permanent, and the delay the server asked for.
 #[cfg(feature = "http")]
@@ -162,6 +166,9 @@ pub use resilience_redis as redis;
 
 mod attributes;
 pub use attributes::*;
+
+#[cfg(feature = "status")]
+pub mod status;
 
 /// What the attribute macros' expansions refer to. Not public API: no stability
 /// guarantees, and nothing here is meant to be named by hand.
@@ -178,6 +185,9 @@ pub mod __private {
     pub use resilience_core::rate_limit::{NoUsage, RateLimiter, RateLimiters};
     pub use resilience_core::registry::{ATTRIBUTES, Protection};
     pub use resilience_core::retry::{NamedBudget, NoRetryAfter, RetryBudget, RetryPolicy};
+    pub use resilience_core::stream::{
+        StreamPolicy, first_item, left as stream_left, right as stream_right,
+    };
 
     /// The calls of a function with `#[hedge]`, as one `Fn`: several run at once.
     pub const fn calls<R, F: Fn(usize) -> R>(calls: F) -> F {

@@ -42,7 +42,7 @@ fn the_tour_builds_only_what_it_needs() {
     ] {
         assert!(!crates.contains(heavy), "{heavy} is built for the tour");
     }
-    // The library itself is 26 crates; the tour adds tokio's macros, a tracing
-    // subscriber and a JSON parser.
-    assert!(crates.len() <= 40, "{} crates: {crates:?}", crates.len());
+    // The library itself is 27 crates (`futures-core` for `#[stream]`'s `Stream`); the
+    // tour adds tokio's macros, a tracing subscriber and a JSON parser.
+    assert!(crates.len() <= 41, "{} crates: {crates:?}", crates.len());
 }

@@ -34,6 +34,13 @@ enum ApiError {
     Network,
     Open(resilience::CircuitOpen),
     Timeout(resilience::TimedOut),
+    Empty(resilience::EmptyStream),
+}
+
+impl From<resilience::EmptyStream> for ApiError {
+    fn from(e: resilience::EmptyStream) -> Self {
+        ApiError::Empty(e)
+    }
 }
 
 impl From<resilience::CircuitOpen> for ApiError {
@@ -55,7 +62,7 @@ fn is_network(e: &ApiError) -> bool {
 fn retry_after(e: &ApiError) -> Option<::core::time::Duration> {
     match e {
         ApiError::Network => Some(::core::time::Duration::from_millis(1)),
-        ApiError::Open(_) | ApiError::Timeout(_) => None,
+        ApiError::Open(_) | ApiError::Timeout(_) | ApiError::Empty(_) => None,
     }
 }
 
@@ -264,6 +271,44 @@ mod collisions {
     }
 }
 
+/// `#[stream]` under a fallback (an agent of another stream type) and a retry.
+mod streamed {
+    use super::ApiError;
+    use resilience::stream::Stream;
+    use resilience::{fallback, retry, stream};
+
+    /// Tokens that are all ready.
+    pub(crate) struct Tokens(::std::vec::IntoIter<Result<String, ApiError>>);
+
+    impl Stream for Tokens {
+        type Item = Result<String, ApiError>;
+
+        fn poll_next(
+            mut self: ::core::pin::Pin<&mut Self>,
+            _: &mut ::core::task::Context<'_>,
+        ) -> ::core::task::Poll<Option<Self::Item>> {
+            ::core::task::Poll::Ready(self.0.next())
+        }
+    }
+
+    // `use<>`: the stream borrows nothing. Without it, the function's future is not
+    // provably `Send` (see `resilience::stream`'s docs).
+    async fn canned(
+        _prompt: &str,
+    ) -> Result<impl Stream<Item = Result<String, ApiError>> + Send + use<>, ApiError> {
+        Ok(std::future::ready(Tokens(vec![Ok("canned".to_owned())].into_iter())).await)
+    }
+
+    #[fallback(agents = [canned])]
+    #[retry(attempts = 2)]
+    #[stream(first = 10s, idle = 30s)]
+    pub(crate) async fn tokens(
+        prompt: &str,
+    ) -> Result<impl Stream<Item = Result<String, ApiError>> + Send, ApiError> {
+        Ok(std::future::ready(Tokens(vec![Ok(prompt.to_owned())].into_iter())).await)
+    }
+}
+
 fn assert_send<T: Send>(_: T) {}
 
 #[test]
@@ -285,4 +330,5 @@ fn expansions_compile_in_strict_crates() {
     assert_send(collisions::locals(1, 2, 3));
     assert_send(hedged::named("hi", 1));
     assert_send(hedged::by_reference(String::new()));
+    assert_send(streamed::tokens("hi"));
 }

@@ -23,6 +23,9 @@ use resilience::{
     circuit, hedge, rate_limit, retry, timeout,
 };
 
+mod stream_items;
+pub use stream_items::{stream_items_bare, stream_items_ours, streamed_bytes};
+
 /// The error type every body returns.
 #[derive(Debug)]
 #[allow(
@@ -52,6 +55,12 @@ impl From<BulkheadFull> for Error {
 impl From<CircuitOpen> for Error {
     fn from(e: CircuitOpen) -> Self {
         Error::Open(e)
+    }
+}
+
+impl From<resilience::EmptyStream> for Error {
+    fn from(_: resilience::EmptyStream) -> Self {
+        Error::Fail
     }
 }
 
@@ -461,6 +470,21 @@ pub fn cases() -> Vec<Case> {
 }
 
 const CASES: &[Case] = &[
+    // #[stream]: one item of an answered stream, read through `Streamed` (first item
+    // held, idle deadline set) and from the bare stream. Each run is one stream of
+    // `iters` items, so a "call" here is one item.
+    Case {
+        group: "stream_item",
+        name: "bare_stream",
+        run: stream_items_bare,
+        bytes: || size_of::<stream_items::Counter>(),
+    },
+    Case {
+        group: "stream_item",
+        name: "ours",
+        run: stream_items_ours,
+        bytes: streamed_bytes,
+    },
     Case {
         group: "bare",
         name: "bare",

@@ -12,6 +12,7 @@
 //! | [`timeout`] | a deadline around one call |
 //! | [`fallback`] | ordered alternatives, and which one served |
 //! | [`hedge`] | hedged calls: another copy after a delay, the first answer wins |
+//! | [`stream`] | streaming calls, answered by their first item; an idle deadline after it |
 //! | [`chaos`] | seeded fault injection for tests and demos |
 //! | [`registry`] | every named breaker, for dashboards and tests |
 //! | [`keyed`] | a family of members by key (breakers per model, limiters per host) |
@@ -40,6 +41,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod splitmix;
+pub mod stream;
 mod sync;
 pub mod timeout;
 mod waitlist;
@@ -54,4 +56,5 @@ pub use config::ConfigError;
 pub use linkme as __linkme;
 pub use rate_limit::{RateLimited, RateLimiter};
 pub use retry::RetryBudget;
+pub use stream::{EmptyStream, Streamed};
 pub use timeout::TimedOut;

@@ -132,4 +132,25 @@ pub(crate) trait Attribute {
     fn forks(&self) -> bool {
         false
     }
+
+    /// Whether [`adapt_call`](Self::adapt_call) wraps the calls (then the attribute must
+    /// be written last).
+    fn adapts_calls(&self) -> bool {
+        false
+    }
+
+    /// Wraps one call of the function (the body, `index` 0, or agent `index`, among
+    /// `count` calls) in what makes it a call, before any layer guards it: how
+    /// `#[stream]` makes a call answer at its stream's first item. `None` leaves it as
+    /// it is. A stack with such an attribute must have it last (innermost), so that
+    /// textual order stays nesting order.
+    fn adapt_call(
+        &self,
+        _emit: &Emit<'_>,
+        _call: &TokenStream,
+        _index: usize,
+        _count: usize,
+    ) -> Option<TokenStream> {
+        None
+    }
 }

@@ -80,6 +80,20 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
         first_agent: first_agents[i],
     };
     let layer = |i: usize| stack[i].attribute.layer(&emit(i));
+    // Each call (the body, then every agent) as the attributes that change what a call
+    // is make it (`#[stream]`: answered at its first item), before any layer guards it.
+    let count = 1 + stack
+        .iter()
+        .map(|layer| layer.attribute.agents().len())
+        .sum::<usize>();
+    let adapt = |call: TokenStream, index: usize| {
+        (0..stack.len()).rev().fold(call, |call, i| {
+            stack[i]
+                .attribute
+                .adapt_call(&emit(i), &call, index, count)
+                .unwrap_or(call)
+        })
+    };
     // What runs at the start of every run of the body (a name it reads): only then does
     // the expansion count the runs.
     let preludes: Vec<TokenStream> = (0..stack.len())
@@ -127,14 +141,18 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
             #counter
         };
         let protocol = protocol(stack);
-        let primary = primary_call(function, &ret, &protocol, &preludes, &runs);
+        let primary = primary_call(function, &ret, &protocol, &preludes, &runs, &adapt);
         let agents = stack
             .iter()
             .flat_map(|layer| layer.attribute.agents())
-            .map(|agent| {
+            .enumerate()
+            .map(|(k, agent)| {
                 // All of the arm located at the agent: what is wrong with it is said
                 // there, once (rustc folds identical errors at one place).
-                located_at(protocol.call(checked_agent(agent)), agent.span())
+                located_at(
+                    protocol.call(adapt(checked_agent(agent), k + 1)),
+                    agent.span(),
+                )
             });
         let calls: Vec<TokenStream> = std::iter::once(primary).chain(agents).collect();
         let drive = protocol.drive(calls);
@@ -149,7 +167,7 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
     // Copies run the body at once: the runs are counted in an atomic, each run reading
     // its own number from it.
     let all_runs = hidden("__all_runs");
-    let (counter, count) = if preludes.is_empty() {
+    let (counter, count_run) = if preludes.is_empty() {
         (quote!(), quote!())
     } else {
         (
@@ -161,11 +179,15 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
             },
         )
     };
-    let body = body_call(function, &ret, &private, &preludes, &count, is_async);
+    let body = adapt(
+        body_call(function, &ret, &private, &preludes, &count_run, is_async),
+        0,
+    );
     let agents = stack
         .iter()
         .flat_map(|layer| layer.attribute.agents())
-        .map(|agent| located_at(checked_agent(agent), agent.span()));
+        .enumerate()
+        .map(|(k, agent)| located_at(adapt(checked_agent(agent), k + 1), agent.span()));
     let factory = factory(&private, std::iter::once(body).chain(agents).collect());
     let inner = (fork + 1..stack.len()).map(layer);
     // The agents of the fork and of the layers above it are numbered before the part's.
@@ -374,6 +396,7 @@ fn primary_call(
     protocol: &Protocol<'_>,
     preludes: &[TokenStream],
     runs: &Ident,
+    adapt: &dyn Fn(TokenStream, usize) -> TokenStream,
 ) -> TokenStream {
     let statements = match function.body.clone().into_iter().next() {
         Some(proc_macro2::TokenTree::Group(group)) => group.stream(),
@@ -393,17 +416,23 @@ fn primary_call(
         // type: it fixes the block's output, so a body of the wrong type is reported
         // inside the body, and `?` knows what to convert into.
         let never = hidden("__ret");
-        protocol.call(quote!(async {
-            if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
-                return #never;
-            }
-            #(#preludes)*
-            #statements
-        }))
+        protocol.call(adapt(
+            quote!(async {
+                if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ret> {
+                    return #never;
+                }
+                #(#preludes)*
+                #statements
+            }),
+            0,
+        ))
     } else {
         // A closure, so that `return` and `?` in the body end this call only; its
         // return type written out, so that `?` knows what to convert into.
-        protocol.call(quote!((|| -> #ret { #(#preludes)* #statements })()))
+        protocol.call(adapt(
+            quote!((|| -> #ret { #(#preludes)* #statements })()),
+            0,
+        ))
     };
     if preludes.is_empty() {
         call

@@ -199,6 +199,20 @@ fn check_signature(function: &Function, stack: &[Parsed], errors: &mut Errors) {
             ),
         );
     }
+    // An attribute that changes what a call is wraps each call below every layer, so it
+    // is written last: textual order stays nesting order.
+    if let Some(at) = stack
+        .iter()
+        .position(|layer| layer.attribute.adapts_calls())
+    {
+        if at + 1 != stack.len() {
+            let name = stack[at].spec.name;
+            errors.at(
+                stack[at].span,
+                format!("`#[{name}]` changes what one call of the function is, below every other attribute: write it last, just above the `fn`"),
+            );
+        }
+    }
     // One check per attribute, however often it appears.
     let mut checked: Vec<&str> = Vec::new();
     for layer in stack {

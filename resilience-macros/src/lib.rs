@@ -58,4 +58,6 @@ attributes! {
     rate_limit => attrs::rate_limit::SPEC;
     /// Caps how many calls of the function run at once. See `resilience::bulkhead`.
     bulkhead => attrs::bulkhead::SPEC;
+    /// Answers a streaming call at its first item. See `resilience::stream`.
+    stream => attrs::stream::SPEC;
 }

@@ -19,5 +19,6 @@ fn ui() {
     t.compile_fail("hedge/*.rs");
     t.compile_fail("rate_limit/*.rs");
     t.compile_fail("bulkhead/*.rs");
+    t.compile_fail("stream/*.rs");
     t.pass("pass/*.rs");
 }

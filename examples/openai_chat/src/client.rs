@@ -23,7 +23,14 @@ use std::time::Duration;
 
 use resilience::http::Class;
 use resilience::http::reqwest::{classify_error, classify_response, retry_after};
-use resilience::{CircuitBreaker, CircuitOpen, TimedOut, circuit, fallback, retry, timeout};
+use resilience::{
+    CircuitBreaker, CircuitOpen, EmptyStream, TimedOut, circuit, fallback, retry, timeout,
+};
+
+#[path = "sse.rs"]
+mod sse;
+#[path = "streaming.rs"]
+mod streaming;
 use serde::{Deserialize, Serialize};
 
 /// How long things take. The tests use these very values on tokio's paused clock: the
@@ -38,6 +45,11 @@ pub mod timing {
     pub const MAX: Duration = Duration::from_secs(8);
     /// How long the open breaker refuses calls before letting one through.
     pub const RECOVERY: Duration = Duration::from_secs(30);
+    /// A streamed answer's first token must come this soon after the request
+    /// (`#[stream(first)]`): a stream that opens and says nothing is asked again.
+    pub const FIRST_TOKEN: Duration = Duration::from_secs(10);
+    /// Then each token this soon after the one before (`#[stream(idle)]`).
+    pub const IDLE: Duration = Duration::from_secs(5);
 }
 
 /// The system prompt sent with every question.
@@ -80,6 +92,10 @@ pub enum ChatError {
     TimedOut(TimedOut),
     /// The breaker refused the call (`#[circuit]`).
     CircuitOpen(CircuitOpen),
+    /// A streamed reply's error event (`overloaded_error`), by its type.
+    ErrorEvent(String),
+    /// A streamed reply that ended before its first token (`#[stream]`).
+    Empty(EmptyStream),
 }
 
 impl ChatError {
@@ -88,7 +104,10 @@ impl ChatError {
         match self {
             ChatError::Transport(error) => classify_error(error).is_transient(),
             ChatError::Status { class, .. } => class.is_transient(),
-            ChatError::Malformed(_) | ChatError::TimedOut(_) => true,
+            ChatError::Malformed(_)
+            | ChatError::TimedOut(_)
+            | ChatError::ErrorEvent(_)
+            | ChatError::Empty(_) => true,
             ChatError::CircuitOpen(_) => false,
         }
     }
@@ -105,6 +124,12 @@ impl ChatError {
 impl From<CircuitOpen> for ChatError {
     fn from(error: CircuitOpen) -> Self {
         ChatError::CircuitOpen(error)
+    }
+}
+
+impl From<EmptyStream> for ChatError {
+    fn from(error: EmptyStream) -> Self {
+        ChatError::Empty(error)
     }
 }
 
@@ -134,6 +159,8 @@ impl fmt::Display for ChatError {
             ChatError::Malformed(why) => write!(f, "malformed reply: {why}"),
             ChatError::TimedOut(error) => write!(f, "{error}"),
             ChatError::CircuitOpen(error) => write!(f, "{error}"),
+            ChatError::ErrorEvent(kind) => write!(f, "error event: {kind}"),
+            ChatError::Empty(error) => write!(f, "{error}"),
         }
     }
 }
@@ -252,6 +279,7 @@ impl Client {
                     content: prompt,
                 },
             ],
+            stream: false,
         };
         let mut post = self.http.post(self.endpoint.clone()).json(&request);
         if let Some(ApiKey(key)) = &self.api_key {
@@ -297,6 +325,9 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 struct ChatRequest<'a> {
     model: &'a str,
     messages: [Message<'a>; 2],
+    /// `"stream": true` for [`Client::chat_stream`]; left out otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
 }
 
 #[derive(Serialize)]

@@ -65,9 +65,20 @@ impl fmt::Display for Recorded {
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     events: Arc<Mutex<Vec<Recorded>>>,
+    /// The status page's ring (`--status`), given the runtime's events too.
+    status: Option<resilience::status::Events>,
 }
 
 impl Recorder {
+    /// Also hands every event to `ring`, the status page's (a hand-written `Subscriber`
+    /// cannot stack the ring as a layer, so it calls [`Events::record`]).
+    ///
+    /// [`Events::record`]: resilience::status::Events::record
+    pub fn feeding(mut self, ring: resilience::status::Events) -> Self {
+        self.status = Some(ring);
+        self
+    }
+
     /// The events recorded since the last call, oldest first.
     pub fn take(&self) -> Vec<Recorded> {
         std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner))
@@ -80,6 +91,9 @@ impl Subscriber for Recorder {
     }
 
     fn event(&self, event: &Event<'_>) {
+        if let Some(ring) = &self.status {
+            ring.record(event);
+        }
         let mut recorded = Recorded {
             at: Instant::now(),
             target: event.metadata().target(),

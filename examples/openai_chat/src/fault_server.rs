@@ -3,7 +3,8 @@
 //! It serves `POST /v1/chat/completions` (and `POST /chat/completions`) on
 //! `127.0.0.1:<free port>` and answers each request with the next [`Reply`] of a script:
 //! a valid completion, malformed JSON, an error status with `Retry-After` in any form, a
-//! reply that arrives late, or a connection dropped without any reply. When the script
+//! reply that arrives late, a connection dropped without any reply, or a streamed reply
+//! (`Reply::Stream`: server-sent events, with an error event, a stall or a cut part-way). When the script
 //! runs out it answers a default. It records every request it received, in order.
 //!
 //! ```ignore
@@ -57,6 +58,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+#[path = "fault_stream.rs"]
+mod sse;
+pub use sse::Sse;
 
 /// The text of the default reply, sent once the script has run out.
 pub const DEFAULT_TEXT: &str = "fault server: script finished";
@@ -124,6 +129,9 @@ pub enum Reply {
     },
     /// Close the connection without sending any response.
     Drop,
+    /// `200 OK` as server-sent events: a role chunk, these events, then `data: [DONE]`
+    /// (see [`Sse`] for the faults a stream can have part-way).
+    Stream(Vec<Sse>),
 }
 
 impl Reply {
@@ -361,6 +369,10 @@ async fn chat(
             Reply::Malformed => return json(StatusCode::OK, MALFORMED.to_owned()),
             Reply::Body(body) => return json(StatusCode::OK, body),
             Reply::Status { code, retry_after } => return failure(code, retry_after.as_ref()),
+            Reply::Stream(events) => {
+                let closing = shared.closing.subscribe();
+                return sse::streamed(number, &model, events, closing, conn);
+            }
         }
     }
 }
@@ -463,6 +475,10 @@ impl Listener for Loopback {
         loop {
             match self.0.accept().await {
                 Ok((stream, peer)) => {
+                    // Each SSE chunk goes out when written: with Nagle's algorithm a chunk
+                    // would wait for the client's (delayed) ACK of the one before, real
+                    // milliseconds that a test on tokio's paused clock sees as hours.
+                    let _ = stream.set_nodelay(true);
                     let killed = Arc::new(AtomicBool::new(false));
                     return (Killable { stream, killed }, peer);
                 }

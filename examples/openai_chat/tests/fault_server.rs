@@ -415,3 +415,73 @@ async fn shutdown_stops_listening_and_is_bounded() {
     let err = client().post(url).send().await.unwrap_err();
     assert!(err.is_connect(), "{err:?}");
 }
+
+/// The `data:` payloads of an SSE body.
+fn sse_data(body: &str) -> Vec<&str> {
+    body.split("\n\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .collect()
+}
+
+#[tokio::test]
+async fn stream_is_server_sent_chunks_then_done() {
+    let server =
+        fault_server::start([Reply::Stream(fault_server::Sse::chunks(10, &["Hel", "lo"]))]).await;
+    let response = send(&server, "hi").await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let body = response.text().await.unwrap();
+    let data = sse_data(&body);
+    assert_eq!(data.len(), 4, "{body}");
+    let deltas: Vec<Value> = data[..3]
+        .iter()
+        .map(|d| serde_json::from_str::<Value>(d).unwrap()["choices"][0]["delta"].clone())
+        .collect();
+    assert_eq!(
+        deltas,
+        [
+            json!({ "role": "assistant", "content": "" }),
+            json!({ "content": "Hel" }),
+            json!({ "content": "lo" }),
+        ]
+    );
+    assert_eq!(data[3], "[DONE]");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stream_error_event_ends_the_stream_without_done() {
+    let server = fault_server::start([Reply::Stream(vec![fault_server::Sse::Error {
+        after: Duration::from_millis(10),
+    }])])
+    .await;
+    let body = send(&server, "hi").await.unwrap().text().await.unwrap();
+    let data = sse_data(&body);
+    assert_eq!(data.len(), 2, "{body}");
+    let error: Value = serde_json::from_str(data[1]).unwrap();
+    assert_eq!(error["error"]["type"], "overloaded_error");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stream_cut_fails_the_body_part_way() {
+    let server = fault_server::start([Reply::Stream(vec![
+        fault_server::Sse::chunk(10, "Hel"),
+        fault_server::Sse::Cut {
+            after: Duration::from_millis(10),
+        },
+    ])])
+    .await;
+    let mut response = send(&server, "hi").await.unwrap();
+    let mut received = Vec::new();
+    let error = loop {
+        match response.chunk().await {
+            Ok(Some(bytes)) => received.extend_from_slice(&bytes),
+            Ok(None) => panic!("the body ended normally"),
+            Err(error) => break error,
+        }
+    };
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    assert!(String::from_utf8_lossy(&received).contains("\"Hel\""));
+    server.shutdown().await;
+}

@@ -14,6 +14,8 @@
 //! drawn in `[d/2, d]`, `d = 500 ms * 2^(n-1)`, and the server sees exactly that gap; a
 //! delay the server asks for is taken as it is.
 
+// Streamed and whole answers are tested in separate files, each using part of the client.
+#[allow(dead_code)]
 #[path = "../src/client.rs"]
 mod client;
 #[path = "../src/events.rs"]

@@ -352,7 +352,14 @@ impl Breakers {
             type_name,
             text: probe.text.map(Box::from),
         };
-        let breaker = CircuitBreaker::renamed(&self.template, Arc::from(name));
+        // A `Self` type's breaker is kept for good (the family never evicts, and the
+        // types of a program are few): its name can be `'static` for its errors. A
+        // key's may be evicted, so its errors carry the family's name.
+        let reported = match probe.text {
+            None => &*Box::leak(name.clone().into_boxed_str()),
+            Some(_) => self.template.reported_name(),
+        };
+        let breaker = CircuitBreaker::renamed(&self.template, Arc::from(name), reported);
         (key, Kept(breaker))
     }
 
@@ -412,7 +419,8 @@ impl Protection for Breakers {
     }
 
     /// The breaker's status ([`CircuitBreaker`]'s) for a function's breaker; for a
-    /// family, `members` (each breaker's status, by type and/or key), `keys` and
+    /// family, `members` (each breaker's status, by type and/or key, after its `name`:
+    /// what [`registry::circuit`](crate::registry::circuit) finds it by), `keys` and
     /// `max_keys`, and `refused` (calls that found the family full and went through
     /// uncovered).
     ///
@@ -427,14 +435,24 @@ impl Protection for Breakers {
     /// let Some(Value::Members(members)) = LLM.status().get("members").cloned() else { panic!() };
     /// assert_eq!(members[0].0, "gpt-4");
     /// assert_eq!(members[0].1.get("successes"), Some(&Value::Count(1)));
+    /// assert_eq!(members[0].1.get("name"), Some(&Value::text("llm/gpt-4")));
     /// ```
     fn status(&self) -> Status {
         if self.scope == Scope::Function {
             return self.template.status();
         }
         let mut members = Vec::new();
-        self.members
-            .for_each(|key, kept| members.push((key.to_string(), kept.0.status())));
+        self.members.for_each(|key, kept| {
+            // The name the member is found by (`"llm/gpt-4"`, `"app::OpenAi::chat"`),
+            // which its key alone does not give for a `Self` type's.
+            let breaker = &kept.0;
+            let mut status =
+                Status::new().with("name", Value::Text(breaker.name().to_owned().into()));
+            for (field, value) in breaker.status().fields() {
+                status = status.with(field, value.clone());
+            }
+            members.push((key.to_string(), status));
+        });
         members.sort_by(|a, b| a.0.cmp(&b.0));
         let mut status = Status::new()
             .with("keys", Value::Count(members.len() as u64))

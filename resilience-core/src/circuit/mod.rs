@@ -204,6 +204,12 @@ struct Hot {
     open_until: AtomicU64,
     /// Set once the breaker is in the [`registry`](crate::registry).
     registered: AtomicBool,
+    /// When the last transition happened, on the [`clock`] scale; 0 until the first
+    /// one. Written only by transitions (never by a call that changes nothing) and read
+    /// only by [`status`](crate::registry::Protection::status): a status page's "since".
+    /// Not modelled under loom: nothing the state machine decides depends on it.
+    #[cfg(not(loom))]
+    changed_at: AtomicU64,
     /// `config.name`, or a family member's own name. Never dropped by the breaker
     /// (a breaker has nothing to drop, so it can be built in a `const`): a family
     /// releases its members' names (see `release`).
@@ -287,6 +293,7 @@ impl CircuitBreaker {
                 word: AtomicU64::new(Word::INITIAL.bits()),
                 open_until: AtomicU64::new(0),
                 registered: AtomicBool::new(false),
+                changed_at: AtomicU64::new(0),
                 name: ManuallyDrop::new(Name::Static(config.name)),
                 config,
                 watch: crate::sync::AtomicPtr::new(core::ptr::null_mut()),
@@ -320,10 +327,25 @@ impl CircuitBreaker {
     ///
     /// The caller owns what the breaker holds beyond plain values: it must call
     /// [`release`](Self::release) before dropping it.
-    pub(crate) fn renamed(template: &Self, name: std::sync::Arc<str>) -> Self {
-        let mut breaker = Self::from_config(template.hot.0.config);
+    ///
+    /// `reported` is the name its [`CircuitOpen`] errors carry, which must be `'static`
+    /// (the error is `Copy`): the member's own name when the family keeps it for good (a
+    /// `Self` type's), else the family's.
+    pub(crate) fn renamed(
+        template: &Self,
+        name: std::sync::Arc<str>,
+        reported: &'static str,
+    ) -> Self {
+        let mut config = template.hot.0.config;
+        config.name = reported;
+        let mut breaker = Self::from_config(config);
         breaker.hot.0.name = ManuallyDrop::new(Name::Shared(name));
         breaker
+    }
+
+    /// The name its [`CircuitOpen`] errors carry (see [`renamed`](Self::renamed)).
+    pub(crate) const fn reported_name(&self) -> &'static str {
+        self.hot.0.config.name
     }
 
     /// Frees what a breaker made by [`renamed`](Self::renamed) holds: its name and its
@@ -574,7 +596,7 @@ impl CircuitBreaker {
                     return Ok(Permit::new(self, word.generation(), false, self.started()));
                 }
                 State::Isolated => {
-                    return Err(self.reject(CircuitOpen::isolated(Name::clone(&self.hot.0.name))));
+                    return Err(self.reject(CircuitOpen::isolated(self.hot.0.config.name)));
                 }
                 State::Open => {
                     // Pairs with the release CAS that opened the breaker, after its
@@ -585,16 +607,14 @@ impl CircuitBreaker {
                     if now < until {
                         let retry_in = Duration::from_nanos(until - now);
                         return Err(
-                            self.reject(CircuitOpen::open(Name::clone(&self.hot.0.name), retry_in))
+                            self.reject(CircuitOpen::open(self.hot.0.config.name, retry_in))
                         );
                     }
                     Word::half_open(word.next_generation(), word.reopens(), 1, 0)
                 }
                 State::HalfOpen => {
                     if word.in_flight() >= config.probes {
-                        return Err(
-                            self.reject(CircuitOpen::probe_limit(Name::clone(&self.hot.0.name)))
-                        );
+                        return Err(self.reject(CircuitOpen::probe_limit(self.hot.0.config.name)));
                     }
                     Word::half_open(
                         word.generation(),
@@ -680,7 +700,7 @@ impl CircuitBreaker {
             .fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
             target: "resilience",
-            name = err.name(),
+            name = self.name(),
             state = %err.state(),
             retry_in = ?err.retry_in(),
             "circuit breaker rejected a call"
@@ -698,7 +718,13 @@ impl CircuitBreaker {
             "circuit breaker state changed"
         );
         #[cfg(not(loom))]
-        self.notify();
+        {
+            self.hot
+                .0
+                .changed_at
+                .store(clock::now_nanos(), Ordering::Relaxed);
+            self.notify();
+        }
     }
 
     /// The rate modes' window.

@@ -15,7 +15,10 @@ impl Protection for CircuitBreaker {
 
     /// `state`, then the [`Stats`](super::Stats) counters (`calls`, `successes`,
     /// `failures`, `rejected`); for a breaker that judges rates, also what its window
-    /// holds (`window_calls`, and `failure_rate` / `slow_rate` as shares).
+    /// holds (`window_calls`, and `failure_rate` / `slow_rate` as shares); then
+    /// `in_state` (how long since its last transition, once it made one) and, while
+    /// open, `retry_in` (how long until a call may probe: zero once the open period is
+    /// over, as an open breaker moves to half-open only when called).
     ///
     /// ```
     /// use resilience_core::{circuit::CircuitBreaker, registry::{Protection, Value}};
@@ -25,6 +28,7 @@ impl Protection for CircuitBreaker {
     /// let status = breaker.status();
     /// assert_eq!(status.get("state"), Some(&Value::text("open")));
     /// assert_eq!(status.get("failures"), Some(&Value::Count(1)));
+    /// assert!(matches!(status.get("retry_in"), Some(Value::Duration(_))));
     /// # Ok::<(), resilience_core::ConfigError>(())
     /// ```
     fn status(&self) -> Status {
@@ -58,7 +62,7 @@ impl Protection for CircuitBreaker {
                 status = status.with("slow_rate", Value::Ratio(share(tally.slow)));
             }
         }
-        status
+        self.timing_status(status)
     }
 
     fn registered(&self) {
@@ -68,6 +72,38 @@ impl Protection for CircuitBreaker {
             .0
             .registered
             .store(true, crate::sync::Ordering::Release);
+    }
+}
+
+impl CircuitBreaker {
+    /// `in_state` and `retry_in` (see [`Protection::status`]), from the clock read once.
+    #[cfg(not(loom))]
+    fn timing_status(&self, mut status: Status) -> Status {
+        use super::clock;
+        use crate::sync::Ordering::{Acquire, Relaxed};
+        use core::time::Duration;
+
+        // Acquire pairs with the release CAS of the transition, which follows its
+        // `open_until.fetch_max`: a reader that sees the state sees that deadline.
+        let state = self.state();
+        crate::sync::fence(Acquire);
+        let now = clock::now_nanos();
+        let changed_at = self.hot.0.changed_at.load(Relaxed);
+        if changed_at != 0 {
+            let since = Duration::from_nanos(now.saturating_sub(changed_at));
+            status = status.with("in_state", Value::Duration(since));
+        }
+        if state == State::Open {
+            let until = self.hot.0.open_until.load(Relaxed);
+            let left = Duration::from_nanos(until.saturating_sub(now));
+            status = status.with("retry_in", Value::Duration(left));
+        }
+        status
+    }
+
+    #[cfg(loom)]
+    fn timing_status(&self, status: Status) -> Status {
+        status
     }
 }
 

@@ -6,3 +6,5 @@
 pub mod events;
 #[cfg(loom)]
 pub mod loom;
+#[cfg(not(loom))]
+pub mod script;

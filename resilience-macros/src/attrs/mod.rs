@@ -8,6 +8,7 @@ pub(crate) mod fallback;
 pub(crate) mod hedge;
 pub(crate) mod rate_limit;
 pub(crate) mod retry;
+pub(crate) mod stream;
 pub(crate) mod timeout;
 
 use crate::attribute::Spec;
@@ -21,6 +22,7 @@ pub(crate) static ALL: &[&Spec] = &[
     &hedge::SPEC,
     &rate_limit::SPEC,
     &bulkhead::SPEC,
+    &stream::SPEC,
 ];
 
 /// The attribute called `name`.

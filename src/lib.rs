@@ -173,6 +173,12 @@ pub use resilience_core::named;
 #[doc(inline)]
 pub use resilience_core::metrics;
 
+/// Rate limits shared by a fleet of processes through Redis (feature `redis`): install a
+/// store once at start-up and every named `#[rate_limit]` counts against one quota.
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use resilience_redis as redis;
+
 mod attributes;
 mod named_private;
 pub use attributes::*;

@@ -70,7 +70,33 @@ impl RateLimiter {
                 });
             }
         }
-        Ok(())
+        match self.shared_limit() {
+            None => Ok(()),
+            Some(shared) => self.take_shared(shared, now, tokens),
+        }
+    }
+
+    /// Both local limits took the call: now the fleet's share (see [`shared`](super::shared)).
+    /// When it says no, the local ones are given back.
+    #[cold]
+    #[inline(never)]
+    fn take_shared(
+        &self,
+        shared: &dyn super::shared::SharedLimit,
+        now: u64,
+        tokens: u64,
+    ) -> Result<(), NotYet> {
+        let Err(not_now) = shared.take(tokens) else {
+            return Ok(());
+        };
+        self.undo_request(now);
+        if let Some(rate) = &self.config.tokens {
+            self.tokens.give_back(rate.span(tokens), now);
+        }
+        Err(NotYet {
+            ready: now.saturating_add(clock::saturating_nanos(not_now.wait)),
+            limit: not_now.limit,
+        })
     }
 
     /// No request fits before `ready`: when both would.
@@ -119,11 +145,15 @@ impl RateLimiter {
     fn queue(&self, tokens: u64) -> Admission<'_> {
         let locked = self.waitlist.lock();
         let now = clock::now_nanos();
-        if locked.count() == 0 && self.take(now, tokens).is_ok() {
-            // The calls that were waiting left while this one came to the lock.
-            return Admission::Now;
+        let mut start = None;
+        if locked.count() == 0 {
+            match self.take(now, tokens) {
+                // The calls that were waiting left while this one came to the lock.
+                Ok(()) => return Admission::Now,
+                Err(not_yet) => start = Some(not_yet),
+            }
         }
-        let start = self.predict(locked.entries(), now, tokens);
+        let start = at_least(self.predict(locked.entries(), now, tokens), start);
         let wait = start.ready - now;
         if wait > clock::saturating_nanos(self.config.max_wait) {
             drop(locked);
@@ -197,6 +227,15 @@ impl RateLimiter {
             "rate limiter rejected a call"
         );
         refused
+    }
+}
+
+/// `predicted`, or `seen` when that is later: a shared store's answer, which the local
+/// prediction cannot see.
+pub(crate) fn at_least(predicted: NotYet, seen: Option<NotYet>) -> NotYet {
+    match seen {
+        Some(seen) if seen.ready > predicted.ready => seen,
+        _ => predicted,
     }
 }
 

@@ -128,7 +128,10 @@ impl RateLimiters {
     pub fn for_key(&'static self, key: &str) -> KeyLimiter {
         let owner = self.register();
         match owner.members.get_or_insert_with(key, || {
-            (Box::from(key), RateLimiter::new(owner.overflow.config))
+            let member = RateLimiter::new(owner.overflow.config);
+            // Shared between processes under "{name}/{key}" when a store is installed.
+            member.attach_member(key);
+            (Box::from(key), member)
         }) {
             Some(member) => KeyLimiter {
                 member: Some(member),

@@ -95,6 +95,7 @@ mod keyed;
 mod layer;
 mod protection;
 mod report;
+pub mod shared;
 mod waiting;
 
 use core::fmt;
@@ -149,6 +150,8 @@ pub struct RateLimiter {
     rejected: AtomicU64,
     /// The limiter this one's name stands for, once registered (see [`register`](Self::register)).
     shared: OnceLock<&'static RateLimiter>,
+    /// Its share of a store shared between processes, once asked (see [`shared`]).
+    attached: OnceLock<Option<std::sync::Arc<dyn shared::SharedLimit>>>,
 }
 
 /// A rate limiter's settings, checked: what [`RateLimiterBuilder::settings`] returns and
@@ -206,6 +209,7 @@ impl RateLimiter {
             waited: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             shared: OnceLock::new(),
+            attached: OnceLock::new(),
         }
     }
 
@@ -220,6 +224,7 @@ impl RateLimiter {
             waited: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             shared: OnceLock::new(),
+            attached: OnceLock::new(),
         }
     }
 

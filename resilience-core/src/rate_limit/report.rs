@@ -116,6 +116,9 @@ impl RateLimiter {
         if estimated == used {
             return;
         }
+        if let Some(shared) = self.shared_limit() {
+            shared.reconcile(estimated, used);
+        }
         let now = clock::now_nanos();
         let (taken, spent) = (rate.span(estimated), rate.span(used));
         if spent > taken {

@@ -171,10 +171,14 @@ impl RateLimiter {
     #[inline(never)]
     fn try_acquire_slow(&self, tokens: u64, now: u64) -> Result<(), RateLimited> {
         let locked = self.waitlist.lock();
-        if locked.count() == 0 && self.take(now, tokens).is_ok() {
-            return Ok(());
+        let mut seen = None;
+        if locked.count() == 0 {
+            match self.take(now, tokens) {
+                Ok(()) => return Ok(()),
+                Err(not_yet) => seen = Some(not_yet),
+            }
         }
-        let start = self.predict(locked.entries(), now, tokens);
+        let start = super::admission::at_least(self.predict(locked.entries(), now, tokens), seen);
         drop(locked);
         Err(self.refuse_for(start, now))
     }

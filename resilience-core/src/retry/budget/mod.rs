@@ -55,6 +55,7 @@
 
 mod builder;
 mod named;
+pub mod shared;
 mod window;
 
 use core::fmt;
@@ -91,6 +92,8 @@ pub struct RetryBudget {
     /// ticks count from here, so its buckets start with it.
     origin: AtomicU64,
     registered: AtomicBool,
+    /// Its slot in the store shared between processes (see [`shared`]); 0: not asked.
+    attached: std::sync::atomic::AtomicUsize,
     config: Config,
 }
 
@@ -138,6 +141,7 @@ impl RetryBudget {
             window: Window::new(),
             origin: AtomicU64::new(0),
             registered: AtomicBool::new(false),
+            attached: std::sync::atomic::AtomicUsize::new(0),
             config,
         }
     }
@@ -148,6 +152,7 @@ impl RetryBudget {
             window: Window::new(),
             origin: AtomicU64::new(0),
             registered: AtomicBool::new(false),
+            attached: std::sync::atomic::AtomicUsize::new(0),
             config,
         }
     }
@@ -250,6 +255,12 @@ impl RetryBudget {
             Price::Retry => 1000,
             Price::Throttled => self.config.throttled_milli,
         };
+        if let Some(shared) = self.shared_budget() {
+            // The fleet first: a refusal there takes nothing here.
+            if !shared.allows(cost as f64 / 1e3) {
+                return false;
+            }
+        }
         let config = self.config;
         self.window
             .try_withdraw(self.tick(), cost, |sums| admits(&config, sums))

@@ -111,6 +111,7 @@
 //! The store's I/O runs on a worker thread of its own (a one-thread tokio runtime), so it
 //! works the same from any runtime or from blocking code, and admissions never do I/O.
 
+mod breaker;
 mod budget;
 mod error;
 mod limit;
@@ -142,6 +143,7 @@ pub fn install(store: RedisStore) -> Result<RedisStore, StoreError> {
     // Installed together: a budget store can only be there already if someone else
     // installed one by hand, and then theirs stays.
     let _ = resilience_core::retry::budget::shared::install(Box::new(store.clone()));
+    breaker::start(store.inner.clone());
     Ok(store)
 }
 

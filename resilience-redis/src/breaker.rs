@@ -194,7 +194,6 @@ impl Fleet {
     fn unreachable(&mut self, reason: &str) {
         if self.reachable {
             self.reachable = false;
-            self.store.note_fallback();
             tracing::warn!(
                 target: "resilience",
                 store = self.store.shown(),

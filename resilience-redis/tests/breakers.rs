@@ -75,14 +75,16 @@ fn child() {
     }
 }
 
-/// Starts a replica in `role` (`trip` or `watch`) that begins at `start`.
-fn spawn(url: &str, role: &str, start: u64) -> Child {
+/// Starts a replica in `role` (`trip`, `watch`, or `watch-fail`: its first probe after
+/// a refusal fails) that begins at `start` and runs `run_ms`.
+fn spawn(url: &str, role: &str, start: u64, run_ms: u64) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env("RESILIENCE_BREAKER_CHILD", "1")
         .env("CHILD_URL", url)
         .env("CHILD_ROLE", role)
         .env("CHILD_START", start.to_string())
+        .env("CHILD_RUN_MS", run_ms.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -112,8 +114,8 @@ fn collect(child: Child) -> Report {
 /// A tripping replica and a watching one against `url`.
 fn pair(url: &str) -> (Report, Report) {
     let start = now_ms() + 600;
-    let trip = spawn(url, "trip", start);
-    let watch = spawn(url, "watch", start);
+    let trip = spawn(url, "trip", start, RUN_MS);
+    let watch = spawn(url, "watch", start, RUN_MS);
     (collect(trip), collect(watch))
 }
 
@@ -146,11 +148,13 @@ fn run_child() {
     )
     .unwrap();
     let start: u64 = var("CHILD_START").parse().unwrap();
+    let run_ms: u64 = var("CHILD_RUN_MS").parse().unwrap();
     let trip = var("CHILD_ROLE") == "trip";
+    let mut fail_probe = var("CHILD_ROLE") == "watch-fail";
     let mut seen = BTreeMap::new();
     let mut tripped = false;
     sleep_until(start);
-    while now_ms() < start + RUN_MS {
+    while now_ms() < start + run_ms {
         let at = now_ms() - start;
         if trip && !tripped && at >= TRIP_AT_MS {
             tripped = true;
@@ -167,7 +171,15 @@ fn run_child() {
                 if seen.contains_key("last_refused") && !seen.contains_key("readmitted") {
                     seen.insert("readmitted", at);
                 }
-                permit.success();
+                if fail_probe && seen.contains_key("last_refused") {
+                    // Its own outcome: the probe fails, and it opens on its own.
+                    fail_probe = false;
+                    permit.failure();
+                    assert_eq!(breaker.state(), State::Open);
+                    seen.insert("reopened_at", at);
+                } else {
+                    permit.success();
+                }
             }
             Err(open) => {
                 if !seen.contains_key("first_refused") {
@@ -237,6 +249,45 @@ fn an_open_period_is_honoured_by_the_other_replica_which_then_probes_on_its_own(
     // The opener probed on its own too; the key expired with the period.
     assert_eq!(trip.get("closed"), 1, "{trip:?}");
     assert_eq!(server.command(&["EXISTS", KEY]).as_deref(), Some(":0"));
+}
+
+/// The advised replica's own probe fails: it opens on its own and publishes that period,
+/// which the first replica (closed again by then) honours in turn. Each period is
+/// published once, by the replica whose outcomes started it: none is extended by echo.
+#[test]
+fn an_advised_replica_whose_probe_fails_opens_on_its_own_and_advises_back() {
+    let _one = serial();
+    let server = RedisServer::start();
+    let run_ms = RUN_MS + RECOVERY_MS;
+    let start = now_ms() + 600;
+    let trip = spawn(&server.url(), "trip", start, run_ms);
+    let watch = spawn(&server.url(), "watch-fail", start, run_ms);
+    let (trip, watch) = (collect(trip), collect(watch));
+    eprintln!("opener {:?}\nother {:?}", trip.values, watch.values);
+    let reopened = watch.get("reopened_at");
+    assert!(
+        reopened >= trip.get("opened_at") + RECOVERY_MS - 20,
+        "its probe came after the advised period: {watch:?}"
+    );
+    assert_eq!(
+        (watch.get("advised"), watch.get("published")),
+        (1, 1),
+        "{watch:?}"
+    );
+    assert_eq!(
+        (trip.get("advised"), trip.get("published")),
+        (1, 1),
+        "{trip:?}"
+    );
+    // The opener, closed again on its own probe, refused from one poll after the other
+    // replica reopened until that period ended; then probed and closed.
+    let readmitted = trip.get("readmitted");
+    assert!(
+        readmitted >= reopened + RECOVERY_MS - 20
+            && readmitted <= reopened + RECOVERY_MS + SLACK_MS,
+        "readmitted at {readmitted}, the other reopened at {reopened}: {trip:?}"
+    );
+    assert_eq!((trip.get("closed"), watch.get("closed")), (1, 1));
 }
 
 #[test]

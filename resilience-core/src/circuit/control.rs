@@ -64,7 +64,8 @@ impl CircuitBreaker {
     /// [`Isolated`](State::Isolated) one, or for a zero `period`. An advised open period
     /// does not count as a re-opening: a probe that fails after it reopens the breaker
     /// for the period its own re-openings call for (`recovery` when it was closed).
-    /// Calls in flight finish, and their outcomes change nothing. The transition's event says `reason = "advisory"`.
+    /// Calls in flight finish, and their outcomes change nothing. The transition's
+    /// event says `reason = "advisory"`.
     ///
     /// ```
     /// use std::time::Duration;

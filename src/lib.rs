@@ -174,7 +174,8 @@ pub use resilience_core::named;
 pub use resilience_core::metrics;
 
 /// Rate limits shared by a fleet of processes through Redis (feature `redis`): install a
-/// store once at start-up and every named `#[rate_limit]` counts against one quota.
+/// store once at start-up and every named `#[rate_limit]` counts against one quota, and
+/// every `#[circuit]`'s open period is advised to the other replicas.
 #[cfg(feature = "redis")]
 #[doc(inline)]
 pub use resilience_redis as redis;

@@ -15,7 +15,9 @@
 //! - a dropped (cancelled) probe gives its slot back: a half-open breaker at rest has
 //!   exactly `probes` free slots;
 //! - the rate modes' window loses no record to a bucket's rotation, and two failures
-//!   that together reach the rate open the breaker (one of them sees both), once.
+//!   that together reach the rate open the breaker (one of them sees both), once;
+//! - advice from outside (`open_for`) racing the opening failure opens it once and never
+//!   shortens the breaker's own period.
 //!
 //! Build and run (a separate target dir keeps the normal build's artefacts):
 //!
@@ -616,6 +618,43 @@ fn a_time_bucket_starts_afresh_while_another_call_adds_to_it() {
             race(reversed, succeed, succeed);
             assert_eq!(b.state(), State::Closed);
             assert_eq!(window(b), (2, 0.0));
+        },
+    );
+}
+
+/// Advice from outside (`open_for`, as a fleet store calls it) racing the failure that
+/// opens the breaker on its own: it opens exactly once, whoever wins; a caller that
+/// sees it open sees a deadline at least as late as the winner's; the advice never
+/// shortens the breaker's own period.
+#[test]
+fn advice_racing_the_opening_failure_opens_it_once() {
+    const ADVICE: Duration = Duration::from_secs(3);
+    check(
+        "advice_racing_the_opening_failure_opens_it_once",
+        BOTH,
+        |reversed| {
+            let b = breaker(CircuitBreaker::builder().threshold(1));
+            let permit = b.try_acquire().expect("closed");
+            let (advised, ()) = race(
+                reversed,
+                move || {
+                    let advised = b.open_for(ADVICE);
+                    let open = b.try_acquire().expect_err("open after advice");
+                    assert!(open.retry_in() >= ADVICE, "{:?}", open.retry_in());
+                    advised
+                },
+                move || permit.failure(),
+            );
+            assert_eq!(b.state(), State::Open);
+            assert_eq!(b.stats(), stats(2, 0, 1, 1));
+            let retry_in = b.try_acquire().unwrap_err().retry_in();
+            if advised {
+                // The failure found it open already; its deadline may still have been
+                // published first (both only ever raise it).
+                assert!(retry_in == ADVICE || retry_in == RECOVERY, "{retry_in:?}");
+            } else {
+                assert_eq!(retry_in, RECOVERY, "the advice shortened its own period");
+            }
         },
     );
 }

@@ -1,5 +1,5 @@
-//! Rate limits and retry budgets shared by a fleet of processes through Redis, for the
-//! `resilience` crate.
+//! Rate limits, retry budgets and breakers' open periods shared by a fleet of processes
+//! through Redis, for the `resilience` crate.
 //!
 //! Each replica of a service that paces itself to a provider's quota spends the whole
 //! quota: ten replicas, ten quotas, and the provider answers `429`. Install a
@@ -58,6 +58,15 @@
 //! | restarted empty, or its key deleted | the buckets start full again | one burst more than the limit, once |
 //! | holding a value the script did not write (a foreign key, a corrupted value) | local share, as when down; an event names the key | as when down |
 //!
+//! And for breakers (see [Breakers](#breakers)):
+//!
+//! | Redis is | a breaker that opens on its own outcomes | a closed breaker of the same name elsewhere |
+//! |---|---|---|
+//! | up | publishes its open period (one round trip, off the calls' path) | refuses new calls within one [`probe`](RedisStoreBuilder::probe) interval, for at most what is left of that period; then probes on its own outcomes |
+//! | slow, down, back | decides alone (its period is not published) | decides alone; a `warn` event when the store goes, `info` when it is back |
+//! | restarted empty, or its key deleted | its period is no longer advised (published again at its next open) | decides alone; one advised already keeps its period |
+//! | holding a value no replica wrote under `{prefix}cb:{name}` | not published (the value is left alone); a `warn` event names the key | ignored, with a `warn` event naming the key |
+//!
 //! **The share.** A replica's local share is `1 / replicas` of each limit, where
 //! `replicas` is the larger of the configured count
 //! ([`replicas`](RedisStoreBuilder::replicas)) and the number of replicas Redis saw lease
@@ -86,9 +95,26 @@
 //!
 //! # Breakers
 //!
-//! Not shared yet: each replica's breakers decide from its own outcomes only. (The plan
-//! is the same shape: a breaker that opens publishes its open period, which other
-//! replicas read as advice for new calls.)
+//! Every *registered* breaker (every `#[circuit]`, and every breaker given to
+//! [`CircuitBreaker::register`]) shares its open periods, as advice. A breaker that opens
+//! on its own outcomes publishes the period under `{prefix}cb:{name}`: the value
+//! `cb1:{deadline}` in ms on Redis's clock, expiring with it (a longer period published
+//! already stays). Every [`probe`](RedisStoreBuilder::probe) interval each replica reads
+//! all its breakers' keys in one round trip and opens its own breaker of that name, if
+//! it is *closed*, for what is left ([`CircuitBreaker::open_for`]): new calls are
+//! refused with the usual `CircuitOpen` and a `retry_in` within the publisher's period,
+//! rather than each replica finding out one failed call at a time.
+//!
+//! Each replica still decides from its own outcomes: when the advised period ends its
+//! breaker probes as after any open period, a failing probe opens it on its own (and
+//! that period is published), and an advised period is never published again, so no
+//! replica extends another's by echoing it. A breaker that is open, half-open or
+//! isolated is left alone. None of this runs on a call's path: the store watches the
+//! breakers' transitions ([`CircuitBreaker::subscribe`]) on its own thread.
+//!
+//! [`CircuitBreaker::register`]: resilience_core::circuit::CircuitBreaker::register
+//! [`CircuitBreaker::open_for`]: resilience_core::circuit::CircuitBreaker::open_for
+//! [`CircuitBreaker::subscribe`]: resilience_core::circuit::CircuitBreaker::subscribe
 //!
 //! # Security
 //!
@@ -102,7 +128,8 @@
 //!
 //! Keys: `{prefix}rl:{name}:requests`, `{prefix}rl:{name}:tokens` (limits;
 //! `{name}/{key}` for a keyed limiter's key),
-//! `{prefix}rb:{name}:replicas` and `{prefix}rb:{name}:replica:{id}` (budgets). The
+//! `{prefix}rb:{name}:replicas` and `{prefix}rb:{name}:replica:{id}` (budgets),
+//! `{prefix}cb:{name}` (breakers). The
 //! budget script builds the replicas' keys itself, so it needs a single Redis (not a
 //! cluster).
 //!
@@ -111,6 +138,7 @@
 //! The store's I/O runs on a worker thread of its own (a one-thread tokio runtime), so it
 //! works the same from any runtime or from blocking code, and admissions never do I/O.
 
+mod breaker;
 mod budget;
 mod error;
 mod limit;
@@ -122,7 +150,8 @@ pub use store::{RedisStore, RedisStoreBuilder, Stats};
 
 /// Makes `store` the process's shared rate-limit and retry-budget store: every
 /// registered limiter counts against the fleet's quota from its next call on, and every
-/// registered budget against the fleet's retries. Call it once, at start-up.
+/// registered budget against the fleet's retries; and starts sharing the registered
+/// breakers' open periods (see [Breakers](crate#breakers)). Call it once, at start-up.
 ///
 /// # Errors
 ///
@@ -142,6 +171,7 @@ pub fn install(store: RedisStore) -> Result<RedisStore, StoreError> {
     // Installed together: a budget store can only be there already if someone else
     // installed one by hand, and then theirs stays.
     let _ = resilience_core::retry::budget::shared::install(Box::new(store.clone()));
+    breaker::start(store.inner.clone());
     Ok(store)
 }
 

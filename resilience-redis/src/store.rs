@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) probe: Duration,
     script: redis::Script,
     budget_script: redis::Script,
+    pub(crate) breaker_read: redis::Script,
+    pub(crate) breaker_publish: redis::Script,
     connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     pub(crate) counters: Counters,
     worker: Worker,
@@ -268,6 +270,8 @@ impl RedisStoreBuilder {
                 probe: self.probe,
                 script: redis::Script::new(script::LUA),
                 budget_script: redis::Script::new(budget::LUA),
+                breaker_read: redis::Script::new(crate::breaker::READ),
+                breaker_publish: redis::Script::new(crate::breaker::PUBLISH),
                 connection: tokio::sync::Mutex::new(None),
                 counters: Counters::default(),
                 worker: Worker::start()?,
@@ -414,9 +418,25 @@ impl Inner {
         args: &[String],
     ) -> Result<Vec<i64>, String> {
         self.counters.round_trips.fetch_add(1, Relaxed);
+        self.script_round_trip(&self.budget_script, &[members.to_owned()], args)
+            .await
+    }
+
+    /// One run of `script` answering integers, within the deadline (connecting first
+    /// if need be). Not counted in [`Stats::round_trips`] (the breakers' are not the
+    /// admissions').
+    pub(crate) async fn script_round_trip(
+        &self,
+        script: &redis::Script,
+        keys: &[String],
+        args: &[String],
+    ) -> Result<Vec<i64>, String> {
         let attempt = async {
             let mut connection = self.connection().await?;
-            let mut invocation = self.budget_script.key(members);
+            let mut invocation = script.prepare_invoke();
+            for key in keys {
+                invocation.key(key);
+            }
             for arg in args {
                 invocation.arg(arg);
             }
@@ -509,6 +529,10 @@ pub struct Stats {
     pub fallbacks: u64,
     /// Times a limiter came back to the fleet's quota.
     pub rejoins: u64,
+    /// Open periods this replica's breakers started and published to the fleet.
+    pub published: u64,
+    /// Times a closed breaker of this replica opened on another replica's period.
+    pub advised: u64,
 }
 
 #[derive(Default)]
@@ -518,6 +542,8 @@ pub(crate) struct Counters {
     pub(crate) local: AtomicU64,
     pub(crate) fallbacks: AtomicU64,
     pub(crate) rejoins: AtomicU64,
+    pub(crate) published: AtomicU64,
+    pub(crate) advised: AtomicU64,
 }
 
 impl Counters {
@@ -528,6 +554,8 @@ impl Counters {
             local: self.local.load(Relaxed),
             fallbacks: self.fallbacks.load(Relaxed),
             rejoins: self.rejoins.load(Relaxed),
+            published: self.published.load(Relaxed),
+            advised: self.advised.load(Relaxed),
         }
     }
 }

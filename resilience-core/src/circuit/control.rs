@@ -1,8 +1,10 @@
 //! Manual control ([`isolate`](CircuitBreaker::isolate), [`reset`](CircuitBreaker::reset))
 //! and being told of transitions ([`subscribe`](CircuitBreaker::subscribe)).
 
+use std::time::Duration;
+
 use super::state::Word;
-use super::{CircuitBreaker, Reason, State};
+use super::{CircuitBreaker, Reason, State, clock};
 use crate::sync::Ordering;
 
 impl CircuitBreaker {
@@ -49,6 +51,120 @@ impl CircuitBreaker {
     /// ```
     pub fn reset(&self) {
         self.force(|generation| Word::closed(generation, 0), Reason::Reset);
+    }
+
+    /// Opens a closed or half-open breaker for `period`, on advice from outside (another
+    /// replica that saw the service fail, as `resilience-redis` shares): new calls are
+    /// refused with the usual [`CircuitOpen`] until the period ends, then the breaker
+    /// probes and decides from its own outcomes, as after any open period. Returns
+    /// whether it opened the breaker.
+    ///
+    /// It does nothing (and returns `false`) to a breaker that is open already (it never
+    /// shortens nor lengthens a period the breaker's own outcomes started), to an
+    /// [`Isolated`](State::Isolated) one, or for a zero `period`. An advised open period
+    /// does not count as a re-opening: a probe that fails after it reopens the breaker
+    /// for the period its own re-openings call for (`recovery` when it was closed).
+    /// Calls in flight finish, and their outcomes change nothing. The transition's
+    /// event says `reason = "advisory"`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::circuit::{CircuitBreaker, State};
+    ///
+    /// let breaker = CircuitBreaker::builder().build()?;
+    /// assert!(breaker.open_for(Duration::from_secs(5)));
+    /// assert_eq!(breaker.state(), State::Open);
+    /// assert!(breaker.opened_by_advice());
+    /// assert!(breaker.try_acquire().unwrap_err().retry_in() <= Duration::from_secs(5));
+    /// assert!(!breaker.open_for(Duration::from_secs(60)), "open already");
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    ///
+    /// [`CircuitOpen`]: super::CircuitOpen
+    pub fn open_for(&self, period: Duration) -> bool {
+        if period.is_zero() {
+            return false;
+        }
+        let mut word = self.load();
+        let mut published = false;
+        loop {
+            let reopens = match word.state() {
+                State::Closed => 0,
+                State::HalfOpen => word.reopens(),
+                State::Open | State::Isolated => return false,
+            };
+            let next = Word::open(word.next_generation(), reopens);
+            if !published {
+                // As in `trip`: the deadline before the CAS that opens, never lowered.
+                let until = clock::now_nanos().saturating_add(clock::saturating_nanos(period));
+                self.hot.0.open_until.fetch_max(until, Ordering::Relaxed);
+                published = true;
+            }
+            match self.cas(word, next) {
+                Ok(()) => {
+                    // Marked before subscribers are told (in `transitioned`), so one that
+                    // wakes for this transition sees it was advised.
+                    #[cfg(not(loom))]
+                    self.hot
+                        .0
+                        .advised
+                        .store(next.generation() + 1, Ordering::Release);
+                    self.transitioned(word.state(), next.state(), Reason::Advisory);
+                    return true;
+                }
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    /// Whether the breaker is open for a period [`open_for`](Self::open_for) started,
+    /// rather than its own outcomes: a store that shares open periods does not publish
+    /// those again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::circuit::CircuitBreaker;
+    ///
+    /// let breaker = CircuitBreaker::builder().threshold(1).build()?;
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert!(!breaker.opened_by_advice());
+    /// breaker.reset();
+    /// breaker.open_for(Duration::from_secs(1));
+    /// assert!(breaker.opened_by_advice());
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    #[cfg(not(loom))]
+    pub fn opened_by_advice(&self) -> bool {
+        let advised = self.hot.0.advised.load(Ordering::Acquire);
+        let word = self.load();
+        word.state() == State::Open && advised == word.generation() + 1
+    }
+
+    /// How long an open breaker still refuses new calls: `Some` while it is
+    /// [`Open`](State::Open) (zero once the period has ended and the next call will
+    /// probe), `None` in any other state.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use resilience_core::circuit::CircuitBreaker;
+    ///
+    /// let breaker = CircuitBreaker::builder().threshold(1).recovery(Duration::from_secs(30)).build()?;
+    /// assert_eq!(breaker.open_remaining(), None);
+    /// breaker.try_acquire().unwrap().failure();
+    /// let left = breaker.open_remaining().unwrap();
+    /// assert!(left > Duration::from_secs(29) && left <= Duration::from_secs(30));
+    /// # Ok::<(), resilience_core::ConfigError>(())
+    /// ```
+    pub fn open_remaining(&self) -> Option<Duration> {
+        if self.load().state() != State::Open {
+            return None;
+        }
+        // Pairs with the release CAS that opened it, after its deadline (see `trip`).
+        crate::sync::fence(Ordering::Acquire);
+        let until = self.hot.0.open_until.load(Ordering::Relaxed);
+        Some(Duration::from_nanos(
+            until.saturating_sub(clock::now_nanos()),
+        ))
     }
 
     /// Moves to `to(next generation)` from any state.

@@ -210,6 +210,12 @@ struct Hot {
     /// Not modelled under loom: nothing the state machine decides depends on it.
     #[cfg(not(loom))]
     changed_at: AtomicU64,
+    /// One more than the generation of the open period [`CircuitBreaker::open_for`]
+    /// started (0: none): tells an advised open period from one the breaker's own
+    /// outcomes started. Written only by `open_for`, read only by `opened_by_advice`:
+    /// never on a call's path.
+    #[cfg(not(loom))]
+    advised: crate::sync::AtomicU32,
     /// `config.name`, or a family member's own name. Never dropped by the breaker
     /// (a breaker has nothing to drop, so it can be built in a `const`): a family
     /// releases its members' names (see `release`).
@@ -294,6 +300,7 @@ impl CircuitBreaker {
                 open_until: AtomicU64::new(0),
                 registered: AtomicBool::new(false),
                 changed_at: AtomicU64::new(0),
+                advised: crate::sync::AtomicU32::new(0),
                 name: ManuallyDrop::new(Name::Static(config.name)),
                 config,
                 watch: crate::sync::AtomicPtr::new(core::ptr::null_mut()),
@@ -759,6 +766,8 @@ pub(crate) enum Reason {
     Isolated,
     /// [`CircuitBreaker::reset`].
     Reset,
+    /// [`CircuitBreaker::open_for`]: another replica's open period, as advice.
+    Advisory,
 }
 
 impl Reason {
@@ -773,6 +782,7 @@ impl Reason {
             Reason::Recovered => "recovered",
             Reason::Isolated => "isolated",
             Reason::Reset => "reset",
+            Reason::Advisory => "advisory",
         }
     }
 }

@@ -247,6 +247,13 @@ impl RedisStoreBuilder {
     ///     .build()
     ///     .unwrap_err();
     /// assert!(matches!(err, StoreError::Setting { setting: "root_certificate", .. }));
+    ///
+    /// // Plain `redis://` has no certificate to check.
+    /// let err = RedisStore::builder("redis://redis.internal:6379")
+    ///     .root_certificate(ca.cert.pem())
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, StoreError::Setting { setting: "root_certificate", .. }));
     /// # Ok::<(), StoreError>(())
     /// ```
     #[cfg(feature = "tls")]

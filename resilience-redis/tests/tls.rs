@@ -79,7 +79,15 @@ impl TlsRedis {
             .arg(&key_file)
             .args(["--tls-auth-clients", "no"])
             .args(["--user", "default", "off"])
-            .args(["--user", "app", "on", &format!(">{PASSWORD}"), "~*", "&*", "+@all"])
+            .args([
+                "--user",
+                "app",
+                "on",
+                &format!(">{PASSWORD}"),
+                "~*",
+                "&*",
+                "+@all",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -178,6 +186,12 @@ fn a_wrong_password_falls_back_to_the_local_share_and_is_never_shown() {
     let shown = format!("rediss://app:***@127.0.0.1:{}", server.port);
     assert!(report.output.contains(&shown), "{}", report.output);
     assert!(!report.output.contains(wrong), "{}", report.output);
+    // Refused at AUTH, after the handshake: the TLS part held.
+    assert!(
+        report.output.contains("authentication failed"),
+        "{}",
+        report.output
+    );
     // Nor do the store's own Debug and Display.
     let store = RedisStore::builder(server.url(wrong))
         .root_certificate(std::fs::read(&server.ca_file).unwrap())
@@ -198,5 +212,6 @@ fn a_server_certificate_nobody_vouches_for_is_refused() {
     };
     assert_eq!(leased, 0, "{report:?}");
     assert!(fallbacks >= 1 && local > 0, "{report:?}");
+    assert!(report.output.contains("UnknownIssuer"), "{}", report.output);
     assert!(!report.output.contains(PASSWORD), "{}", report.output);
 }

@@ -118,8 +118,8 @@
 //!
 //! # Security
 //!
-//! `redis://` and `rediss://` URLs (TLS with the `tls` feature), with the user and
-//! password of a Redis ACL. The password is handed to the client and never shown:
+//! `redis://` and `rediss://` URLs (TLS with the `tls` feature, see [TLS](#tls)), with
+//! the user and password of a Redis ACL. The password is handed to the client and never shown:
 //! `Debug` and `Display` of the store, its errors and its events carry the URL with
 //! `***` in its place, and messages from the client are scrubbed of it. Values read back
 //! are checked: a key of another type or a value that is not a time the script could
@@ -132,6 +132,37 @@
 //! `{prefix}cb:{name}` (breakers). The
 //! budget script builds the replicas' keys itself, so it needs a single Redis (not a
 //! cluster).
+//!
+//! # TLS
+//!
+//! With the `tls` feature (the facade's `redis-tls`), a `rediss://` URL connects over
+//! TLS through rustls (ring as the crypto provider, installed as the process default
+//! when there is none). The server's certificate is checked against the web PKI's roots
+//! and must name the URL's host. A Redis with a certificate of a private CA, or a
+//! self-signed one, is trusted through
+//! [`root_certificate`](RedisStoreBuilder::root_certificate) (PEM); then those
+//! certificates alone are trusted. With `redis-server --tls-port 6380 --port 0
+//! --tls-cert-file redis.pem --tls-key-file redis.key --tls-auth-clients no` and an ACL
+//! user `app`:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use resilience_redis::RedisStore;
+//!
+//! let store = RedisStore::builder("rediss://app:s3cret@redis.internal:6380/0")
+//!     .root_certificate(std::fs::read("/etc/redis/ca.pem")?)
+//!     .build()?;
+//! resilience_redis::install(store)?;
+//! # Ok(()) }
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! ```
+//!
+//! Not supported: client certificates (`--tls-auth-clients yes`), and skipping the
+//! check (redis-rs's `#insecure` needs a feature this crate does not turn on).
+//! `tests/tls.rs` runs a TLS-only `redis-server` with an ACL user against a CA made
+//! at test time.
 //!
 //! # Where it runs
 //!

@@ -84,18 +84,24 @@ pub struct RedisStoreBuilder {
     replicas: u64,
     lease: f64,
     probe: Duration,
+    /// PEM certificates to trust instead of the web PKI's roots (feature `tls`).
+    #[cfg(feature = "tls")]
+    root_certificate: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStoreBuilder")
+        let mut shown = f.debug_struct("RedisStoreBuilder");
+        shown
             .field("url", &redact(&self.url))
             .field("prefix", &self.prefix)
             .field("deadline", &self.deadline)
             .field("replicas", &self.replicas)
             .field("lease", &self.lease)
-            .field("probe", &self.probe)
-            .finish()
+            .field("probe", &self.probe);
+        #[cfg(feature = "tls")]
+        shown.field("root_certificate", &self.root_certificate.is_some());
+        shown.finish()
     }
 }
 
@@ -118,6 +124,8 @@ impl RedisStore {
             replicas: 1,
             lease: 0.05,
             probe: Duration::from_millis(500),
+            #[cfg(feature = "tls")]
+            root_certificate: None,
         }
     }
 
@@ -216,12 +224,83 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Trusts the certificates in `pem` (PEM, one or more) for a `rediss://` URL,
+    /// instead of the web PKI's roots: the CA of a private Redis, or a self-signed
+    /// server's own certificate. The server's certificate must name the URL's host
+    /// (a DNS name, or an IP address for `rediss://127.0.0.1:..`). Feature `tls`.
+    ///
+    /// [`build`](Self::build) fails with [`StoreError::Setting`] (`root_certificate`)
+    /// when `pem` holds no certificate or the URL is not `rediss://`.
+    ///
+    /// ```
+    /// use resilience_redis::{RedisStore, StoreError};
+    ///
+    /// // A CA of one's own (here made on the spot; in production read from a file).
+    /// let ca = rcgen::generate_simple_self_signed(["redis.internal".to_owned()]).unwrap();
+    /// let store = RedisStore::builder("rediss://app:s3cret@redis.internal:6380")
+    ///     .root_certificate(ca.cert.pem())
+    ///     .build()?;
+    /// assert!(!format!("{store:?}").contains("s3cret"));
+    ///
+    /// let err = RedisStore::builder("rediss://redis.internal:6380")
+    ///     .root_certificate("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, StoreError::Setting { setting: "root_certificate", .. }));
+    ///
+    /// // Plain `redis://` has no certificate to check.
+    /// let err = RedisStore::builder("redis://redis.internal:6379")
+    ///     .root_certificate(ca.cert.pem())
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, StoreError::Setting { setting: "root_certificate", .. }));
+    /// # Ok::<(), StoreError>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificate = Some(pem.into());
+        self
+    }
+
+    /// The client for the URL, with the root certificates when there are.
+    fn client(&self, shown: &str) -> Result<redis::Client, StoreError> {
+        let url_error = |e: redis::RedisError| StoreError::Url {
+            url: shown.to_owned(),
+            reason: scrub(&e.to_string(), password_of(&self.url).as_deref()),
+        };
+        #[cfg(feature = "tls")]
+        if let Some(pem) = &self.root_certificate {
+            use rustls::pki_types::{CertificateDer, pem::PemObject};
+            let setting = |reason| StoreError::Setting {
+                setting: "root_certificate",
+                reason,
+            };
+            if !self.url.starts_with("rediss://") {
+                return Err(setting("only for a `rediss://` URL"));
+            }
+            // redis-rs would take a PEM without certificates as an empty trust store, and
+            // every connection would then fail: refuse it here, where it is plain.
+            let certificates = CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>();
+            if !certificates.is_ok_and(|c| !c.is_empty()) {
+                return Err(setting("PEM holding one or more certificates"));
+            }
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.clone()),
+            };
+            return redis::Client::build_with_tls(self.url.as_str(), certificates)
+                .map_err(url_error);
+        }
+        redis::Client::open(self.url.as_str()).map_err(url_error)
+    }
+
     /// The store. It connects on its first operation, not here.
     ///
     /// # Errors
     ///
     /// [`StoreError::Url`] for a URL the client rejects, [`StoreError::Setting`] for a
-    /// setting out of range, [`StoreError::Worker`] when its thread cannot start.
+    /// setting out of range (or a `root_certificate` that is
+    /// not one), [`StoreError::Worker`] when its thread cannot start.
     ///
     /// ```
     /// use resilience_redis::{RedisStore, StoreError};
@@ -236,10 +315,7 @@ impl RedisStoreBuilder {
             // Another crate may have installed one already: that one stays.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let client = redis::Client::open(self.url.as_str()).map_err(|e| StoreError::Url {
-            url: shown.clone(),
-            reason: scrub(&e.to_string(), password_of(&self.url).as_deref()),
-        })?;
+        let client = self.client(&shown)?;
         let setting = |setting, reason| Err(StoreError::Setting { setting, reason });
         if self.replicas == 0 {
             return setting("replicas", "at least 1");

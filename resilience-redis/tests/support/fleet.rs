@@ -62,6 +62,15 @@ fn now_ms() -> u64 {
 /// Starts `count` replicas that begin together 600 ms from now; returns their handles
 /// and the common start (wall-clock ms).
 pub fn spawn(replica: &Replica, count: usize) -> (Vec<std::process::Child>, u64) {
+    spawn_with_env(replica, count, &[])
+}
+
+/// [`spawn`], with more variables in the children's environment (`CHILD_ROOT_CERT`).
+pub fn spawn_with_env(
+    replica: &Replica,
+    count: usize,
+    env: &[(&str, String)],
+) -> (Vec<std::process::Child>, u64) {
     let start = now_ms() + 600;
     let exe = std::env::current_exe().unwrap();
     let children = (0..count)
@@ -80,6 +89,7 @@ pub fn spawn(replica: &Replica, count: usize) -> (Vec<std::process::Child>, u64)
                 .env("CHILD_KEY", &replica.key)
                 .env("CHILD_START", start.to_string())
                 .env("CHILD_END", (start + replica.run_ms).to_string())
+                .envs(env.iter().map(|(name, value)| (name, value)))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -144,17 +154,19 @@ pub fn child() {
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
         .init();
-    let store = resilience_redis::install(
-        RedisStore::builder(var("CHILD_URL"))
-            .prefix("fleet-test:")
-            .lease(var("CHILD_LEASE").parse().unwrap())
-            .replicas(num("CHILD_REPLICAS"))
-            .deadline(Duration::from_millis(num("CHILD_DEADLINE_MS")))
-            .probe(Duration::from_millis(num("CHILD_PROBE_MS")))
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+    let builder = RedisStore::builder(var("CHILD_URL"))
+        .prefix("fleet-test:")
+        .lease(var("CHILD_LEASE").parse().unwrap())
+        .replicas(num("CHILD_REPLICAS"))
+        .deadline(Duration::from_millis(num("CHILD_DEADLINE_MS")))
+        .probe(Duration::from_millis(num("CHILD_PROBE_MS")));
+    // A PEM file of certificates to trust for `rediss://` (tests/tls.rs).
+    #[cfg(feature = "tls")]
+    let builder = match std::env::var_os("CHILD_ROOT_CERT") {
+        Some(path) => builder.root_certificate(std::fs::read(path).unwrap()),
+        None => builder,
+    };
+    let store = resilience_redis::install(builder.build().unwrap()).unwrap();
     let limiter: &'static RateLimiter = Box::leak(Box::new(
         RateLimiter::builder()
             .name("fleet")

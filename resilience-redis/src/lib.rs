@@ -171,13 +171,15 @@
 
 mod breaker;
 mod budget;
+mod builder;
 mod error;
 mod limit;
 mod script;
 mod store;
 
+pub use builder::RedisStoreBuilder;
 pub use error::StoreError;
-pub use store::{RedisStore, RedisStoreBuilder, Stats};
+pub use store::{RedisStore, Stats};
 
 /// Makes `store` the process's shared rate-limit and retry-budget store: every
 /// registered limiter counts against the fleet's quota from its next call on, and every

@@ -487,3 +487,43 @@ async fn bulkhead_runs_one_queues_one_and_sheds_the_third() {
     assert_eq!(by_attribute, expected, "attribute");
     assert_eq!(by_layer, expected, "layer");
 }
+
+// ---------------------------------------------------------------- hedge
+
+const HEDGE_1S: resilience::hedge::HedgePolicy = resilience::ConfigError::unwrap_const(
+    resilience::hedge::HedgePolicy::builder()
+        .after(Duration::from_secs(1))
+        .max(2)
+        .build(),
+);
+
+static HEDGED: LazyLock<Mutex<Option<Script>>> = LazyLock::new(Mutex::default);
+
+#[resilience::hedge(after = 1s, max = 2)]
+async fn hedged() -> Result<u32, ApiError> {
+    let script = HEDGED.lock().unwrap().clone().expect("a script");
+    script.call().await
+}
+
+/// The first call stalls for 5 s; the copy started at 1 s answers at 2 s, and the stalled
+/// one is dropped then: one answer, two calls, at 0 and 1 s.
+#[tokio::test(start_paused = true)]
+async fn hedge_starts_a_copy_after_one_second_and_the_first_answer_wins() {
+    let answers = [(5_000, Ok(1)), (1_000, Ok(2))];
+    let expected = Run {
+        results: vec![(2_000, Ok(2))],
+        calls: vec![0, 1_000],
+    };
+
+    let script = Script::new(&answers);
+    *HEDGED.lock().unwrap() = Some(script.clone());
+    let by_attribute = sequential(&script, 1, 0, hedged).await;
+    assert_eq!(by_attribute, expected);
+
+    let script = Script::new(&answers);
+    let service = ServiceBuilder::new()
+        .layer(resilience::tower::HedgeLayer::new(HEDGE_1S).name("hedged"))
+        .service(script.service());
+    let by_layer = sequential(&script, 1, 0, || through(service.clone())).await;
+    assert_eq!(by_layer, expected);
+}

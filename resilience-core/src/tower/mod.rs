@@ -17,6 +17,7 @@
 //! | [`FallbackLayer`] | [`fallback`](crate::fallback) | `Req: Clone` (the fallback gets a copy) | the inner service's; the fallback's is polled when it is needed |
 //! | [`RateLimitLayer`] | [`rate_limit`](crate::rate_limit) | none | the inner service's; the call waits its turn in the limiter's queue |
 //! | [`BulkheadLayer`] | [`bulkhead`](crate::bulkhead) | none | the inner service's; the call waits in the bulkhead's queue, `BulkheadFull` when that is full |
+//! | [`HedgeLayer`] | [`hedge`](crate::hedge) | `Req: Clone`, `S: Clone` (each copy sends its own request on its own clone) | the inner service's for the first copy; each later copy's clone is made ready before its call |
 //!
 //! **Readiness.** `poll_ready` is always the inner service's. A breaker, limiter or
 //! bulkhead answers in the call instead, for two reasons: their waits are
@@ -66,6 +67,7 @@ mod bulkhead;
 mod circuit;
 pub(crate) mod drive;
 mod fallback;
+mod hedge;
 mod rate_limit;
 mod retry;
 mod timeout;
@@ -77,6 +79,7 @@ use core::time::Duration;
 pub use bulkhead::{BulkheadLayer, BulkheadService};
 pub use circuit::{CircuitLayer, CircuitService};
 pub use fallback::{FallbackLayer, FallbackService};
+pub use hedge::{HedgeLayer, HedgeService};
 pub use rate_limit::{OneRequest, RateLimitLayer, RateLimitService, Tokens};
 pub use retry::{RetryLayer, RetryService};
 pub use timeout::{TimeoutLayer, TimeoutService};

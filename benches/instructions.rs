@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use common::{Case, SHARED};
+use common::SHARED;
+use common::cases::Case;
 
 struct Counting;
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{ApiError, secs};
-use resilience::{circuit, named, retry, timeout};
+use resilience::{RateLimited, circuit, named, rate_limit, retry, timeout};
 
 /// The loaded file is process-wide: these tests take turns.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -200,7 +200,7 @@ fn errors_name_the_file_the_line_and_the_key() {
             "[llm.retyr]\nattempts = 3\n",
             1,
             "llm.retyr",
-            "unknown key `retyr`; expected one of: retry, circuit, timeout",
+            "unknown key `retyr`; expected one of: retry, circuit, timeout, rate_limit",
         ),
         (
             "[llm.timeout]\nafter = true\n",
@@ -220,6 +220,48 @@ fn errors_name_the_file_the_line_and_the_key() {
             2,
             "llm.circuit.threshhold",
             "unknown key `threshhold`; expected one of: threshold, recovery, recovery_max, success_threshold, probes",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 2\nrequest = 3\n",
+            3,
+            "llm.rate_limit.request",
+            "unknown key `request`; expected one of: requests, tokens, per, burst, max_wait",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 2\nper = \"1 second\"\n",
+            3,
+            "llm.rate_limit.per",
+            "expected a duration such as \"250ms\", \"10s\", \"1.5s\", \"2m\", found \"1 second\"",
+        ),
+        (
+            "[llm.rate_limit]\nper = \"0s\"\n",
+            2,
+            "llm.rate_limit.per",
+            "must not be zero",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 0\n",
+            2,
+            "llm.rate_limit.requests",
+            "must be a whole number from 1 to 18446744073709551615, found 0",
+        ),
+        (
+            "[llm.rate_limit]\ntokens = 1.5\n",
+            2,
+            "llm.rate_limit.tokens",
+            "expected a whole number, found a float",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 2\nburst = 3\n",
+            3,
+            "llm.rate_limit.burst",
+            "is the most requests let through at once, so it must be at most `requests` (2), found 3",
+        ),
+        (
+            "[llm.rate_limit]\nmax_wait = 5\n",
+            2,
+            "llm.rate_limit.max_wait",
+            "expected a duration string such as \"250ms\", found an integer",
         ),
     ];
     for (text, line, key, reason) in cases {
@@ -299,4 +341,123 @@ async fn a_named_breaker_takes_the_files_settings_and_keeps_its_state_while_they
     // The file's recovery: a probe after 10s, not the literal 30s.
     tokio::time::advance(Duration::from_secs(10)).await;
     assert_eq!(guarded_calls(1).await, 1);
+}
+
+static LIMITED: Record = Record(Mutex::new(Vec::new()));
+
+#[derive(Debug)]
+struct Refused(#[allow(dead_code)] RateLimited);
+
+impl From<RateLimited> for Refused {
+    fn from(e: RateLimited) -> Self {
+        Refused(e)
+    }
+}
+
+#[rate_limit(policy = "llm", requests = 1, per = 1s, name = "named_limit")]
+async fn limited() -> Result<(), Refused> {
+    LIMITED.hit();
+    Ok(())
+}
+
+/// Calls `limited` `n` times one after the other; when each reached the body.
+async fn limited_calls(n: usize) -> Vec<f64> {
+    for _ in 0..n {
+        limited().await.unwrap();
+    }
+    LIMITED.take()
+}
+
+static SPARE: Record = Record(Mutex::new(Vec::new()));
+
+/// `limited` again, for the other test: a limiter's instants belong to the clock of the
+/// test that used it (each test runs on a paused clock of its own).
+#[rate_limit(policy = "llm", requests = 1, per = 1s, name = "named_spare")]
+async fn spare() -> Result<(), Refused> {
+    SPARE.hit();
+    Ok(())
+}
+
+async fn spare_calls(n: usize) -> Vec<f64> {
+    for _ in 0..n {
+        spare().await.unwrap();
+    }
+    SPARE.take()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_limiter_takes_the_files_rates_and_keeps_its_state_while_they_stay() {
+    let _turn = TURN.lock().await;
+    named::load_str("policies.toml", "").unwrap();
+    assert_eq!(
+        limited_calls(3).await,
+        [0.0, 1.0, 2.0],
+        "the literals: 1 per second"
+    );
+
+    // The file's rates: a new, full limiter; two at once, then one every 500 ms.
+    named::load_str(
+        "policies.toml",
+        "[llm.rate_limit]\nrequests = 2\nper = \"1s\"\n",
+    )
+    .unwrap();
+    assert_eq!(limited_calls(3).await, [0.0, 0.0, 0.5]);
+
+    // The same table again (other sections changed): the same limiter, still spent, so
+    // the next call waits 500 ms where a new one would pass at once.
+    let start = tokio::time::Instant::now();
+    named::load_str(
+        "policies.toml",
+        "[llm.rate_limit]\nrequests = 2\nper = \"1s\"\n[llm.timeout]\nafter = \"1s\"\n",
+    )
+    .unwrap();
+    limited().await.unwrap();
+    assert_eq!(start.elapsed(), secs(0.5));
+    LIMITED.take();
+
+    // A changed table: the next calls get a new limiter, four at once, then every 250 ms.
+    named::load_str(
+        "policies.toml",
+        "[llm.rate_limit]\nrequests = 4\nper = \"1s\"\n",
+    )
+    .unwrap();
+    assert_eq!(limited_calls(5).await, [0.0, 0.0, 0.0, 0.0, 0.25]);
+
+    // `burst` and `max_wait` from the file: one at once, and a call that would wait more
+    // than 100 ms is refused at once.
+    named::load_str(
+        "policies.toml",
+        "[llm.rate_limit]\nrequests = 4\nper = \"1s\"\nburst = 1\nmax_wait = \"100ms\"\n",
+    )
+    .unwrap();
+    let start = tokio::time::Instant::now();
+    limited().await.unwrap();
+    let Refused(refused) = limited().await.unwrap_err();
+    assert_eq!(
+        (refused.retry_in(), start.elapsed()),
+        (secs(0.25), secs(0.0))
+    );
+    LIMITED.take();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_limiter_keeps_its_literals_without_the_name_or_when_the_file_does_not_fit() {
+    let _turn = TURN.lock().await;
+    let (seen, _guard) = warnings();
+    named::load_str("policies.toml", "[other.rate_limit]\nrequests = 9\n").unwrap();
+    assert_eq!(spare_calls(2).await, [0.0, 1.0]);
+
+    // A burst above the literal `requests` the file leaves as it is: the literals apply.
+    named::load_str("policies.toml", "[llm.rate_limit]\nburst = 5\n").unwrap();
+    tokio::time::advance(Duration::from_secs(5)).await;
+    assert_eq!(spare_calls(2).await, [0.0, 1.0]);
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "the configuration file has no such policy; the attribute's own settings apply",
+            "the configuration file's rate_limit settings do not fit this function's; its own apply",
+        ]
+    );
 }

@@ -16,6 +16,10 @@
 //!
 //! [llm.timeout]        # #[timeout(10s, policy = "llm")]
 //! after = "30s"
+//!
+//! [llm.rate_limit]     # #[rate_limit(policy = "llm", requests = 60)]
+//! requests = 500
+//! per = "1m"
 //! ```
 //!
 //! - [`load`] reads a file, [`load_str`] a text; loading again (a reload) changes the
@@ -28,8 +32,9 @@
 //! - Patterns: `retry` (`attempts`, `backoff`, `base`, `factor`, `max`, `jitter`,
 //!   `max_elapsed`), `circuit` (`threshold`, `recovery`, `recovery_max`,
 //!   `success_threshold`, `probes`; see [`NamedBreaker`] for what a reload does to a
-//!   breaker's state) and `timeout` (`after`). Rate limiters, bulkheads and hedges
-//!   keep their literals for now.
+//!   breaker's state), `timeout` (`after`) and `rate_limit` (`requests`, `tokens`,
+//!   `per`, `burst`, `max_wait`; see [`NamedLimiter`]). Bulkheads and hedges keep
+//!   their literals for now.
 //!
 //! Each named site resolves its name once per load (a read lock and a generation check
 //! per call afterwards); the policies a file makes are kept for the life of the process,
@@ -47,6 +52,7 @@
 mod breaker;
 mod duration;
 mod error;
+mod limiter;
 mod parse;
 mod site;
 mod store;
@@ -55,6 +61,7 @@ use std::path::Path;
 
 pub use breaker::NamedBreaker;
 pub use error::FileError;
+pub use limiter::NamedLimiter;
 pub use parse::Policies;
 pub use site::{NamedRetry, NamedTimeout};
 

@@ -3,7 +3,9 @@
 //! compilation with one error that names the feature.
 
 #[cfg(feature = "config")]
-pub use resilience_core::named::{NamedBreaker, NamedLimiter, NamedRetry, NamedTimeout};
+pub use resilience_core::named::{
+    NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout,
+};
 
 /// Implemented when the facade's `config` feature is on.
 #[diagnostic::on_unimplemented(
@@ -79,6 +81,26 @@ mod stand_ins {
         }
     }
 
+    /// Stands in for `resilience::named::NamedBulkhead` (see [`NamedRetry`]).
+    pub struct NamedBulkhead(resilience_core::bulkhead::Bulkhead);
+
+    impl NamedBulkhead {
+        /// The literal bulkhead.
+        pub const fn new(
+            _: &'static str,
+            builder: resilience_core::bulkhead::BulkheadBuilder,
+        ) -> Self {
+            NamedBulkhead(resilience_core::bulkhead::Bulkhead::new(
+                resilience_core::ConfigError::unwrap_const(builder.settings()),
+            ))
+        }
+
+        /// The literal bulkhead.
+        pub fn get(&'static self) -> &'static resilience_core::bulkhead::Bulkhead {
+            &self.0
+        }
+    }
+
     /// Stands in for `resilience::named::NamedTimeout` (see [`NamedRetry`]).
     pub struct NamedTimeout;
 
@@ -96,4 +118,4 @@ mod stand_ins {
 }
 
 #[cfg(not(feature = "config"))]
-pub use stand_ins::{NamedBreaker, NamedLimiter, NamedRetry, NamedTimeout};
+pub use stand_ins::{NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout};

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{ApiError, secs};
-use resilience::{RateLimited, circuit, named, rate_limit, retry, timeout};
+use resilience::{RateLimited, bulkhead, circuit, named, rate_limit, retry, timeout};
 
 /// The loaded file is process-wide: these tests take turns.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -200,7 +200,7 @@ fn errors_name_the_file_the_line_and_the_key() {
             "[llm.retyr]\nattempts = 3\n",
             1,
             "llm.retyr",
-            "unknown key `retyr`; expected one of: retry, circuit, timeout, rate_limit",
+            "unknown key `retyr`; expected one of: retry, circuit, timeout, rate_limit, bulkhead",
         ),
         (
             "[llm.timeout]\nafter = true\n",
@@ -460,4 +460,120 @@ async fn a_named_limiter_keeps_its_literals_without_the_name_or_when_the_file_do
             "the configuration file's rate_limit settings do not fit this function's; its own apply",
         ]
     );
+}
+
+#[derive(Debug)]
+struct Full(#[allow(dead_code)] resilience::BulkheadFull);
+
+impl From<resilience::BulkheadFull> for Full {
+    fn from(e: resilience::BulkheadFull) -> Self {
+        Full(e)
+    }
+}
+
+static POOLED: Record = Record(Mutex::new(Vec::new()));
+
+#[bulkhead(policy = "llm", max = 1, name = "named_pool")]
+async fn pooled() -> Result<(), Full> {
+    POOLED.hit();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok(())
+}
+
+/// Three calls of `pooled` at once: which were let in, and when each started.
+async fn three_pooled() -> ([bool; 3], Vec<f64>) {
+    let (a, b, c) = tokio::join!(pooled(), pooled(), pooled());
+    ([a.is_ok(), b.is_ok(), c.is_ok()], POOLED.take())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_bulkhead_takes_the_files_bounds_and_keeps_its_permits_while_they_stay() {
+    let _turn = TURN.lock().await;
+    named::load_str("policies.toml", "").unwrap();
+    assert_eq!(
+        three_pooled().await,
+        ([true, false, false], vec![0.0]),
+        "the literals: one at once, no queue"
+    );
+
+    named::load_str("policies.toml", "[llm.bulkhead]\nmax = 2\n").unwrap();
+    assert_eq!(three_pooled().await, ([true, true, false], vec![0.0, 0.0]));
+
+    named::load_str("policies.toml", "[llm.bulkhead]\nmax = 2\nqueue = 1\n").unwrap();
+    assert_eq!(
+        three_pooled().await,
+        ([true, true, true], vec![0.0, 0.0, 1.0])
+    );
+
+    // A call holds a permit across a reload that leaves the table as it was: the same
+    // bulkhead, so of three more calls one runs, one queues and one is refused.
+    let held = tokio::spawn(pooled());
+    tokio::task::yield_now().await;
+    named::load_str(
+        "policies.toml",
+        "[llm.bulkhead]\nmax = 2\nqueue = 1\n[llm.timeout]\nafter = \"1s\"\n",
+    )
+    .unwrap();
+    let (oks, started) = three_pooled().await;
+    assert!(held.await.unwrap().is_ok());
+    assert_eq!(oks, [true, true, false]);
+    assert_eq!(
+        started,
+        [0.0, 0.0, 1.0],
+        "the held call, the one let in, then the queued one"
+    );
+
+    // The file's `max_wait`: the queued call gives up after 250 ms.
+    named::load_str(
+        "policies.toml",
+        "[llm.bulkhead]\nmax = 1\nqueue = 1\nmax_wait = \"250ms\"\n",
+    )
+    .unwrap();
+    let start = tokio::time::Instant::now();
+    let (first, second) = tokio::join!(pooled(), async {
+        let refused = pooled().await;
+        (refused.is_err(), start.elapsed())
+    });
+    assert!(first.is_ok());
+    assert_eq!(second, (true, secs(0.25)));
+    POOLED.take();
+}
+
+#[test]
+fn bulkhead_tables_are_checked_with_their_lines() {
+    let cases = [
+        (
+            "[llm.bulkhead]\nmax = 0\n",
+            2,
+            "llm.bulkhead.max",
+            "must be a whole number from 1 to 4294967295, found 0",
+        ),
+        (
+            "[llm.bulkhead]\nmax = 2\nqueue = -1\n",
+            3,
+            "llm.bulkhead.queue",
+            "must be a whole number from 0 to 4294967295, found -1",
+        ),
+        (
+            "[llm.bulkhead]\nmax_wait = \"soon\"\n",
+            2,
+            "llm.bulkhead.max_wait",
+            "expected a duration such as \"250ms\", \"10s\", \"1.5s\", \"2m\", found \"soon\"",
+        ),
+        (
+            "[llm.bulkhead]\nmax = 2\nconcurrency = 3\n",
+            3,
+            "llm.bulkhead.concurrency",
+            "unknown key `concurrency`; expected one of: max, queue, max_wait",
+        ),
+    ];
+    for (text, line, key, reason) in cases {
+        let err = named::Policies::parse("conf/app.toml", text).unwrap_err();
+        assert_eq!(
+            (err.line(), err.key(), err.reason()),
+            (line, key, reason),
+            "{text}"
+        );
+    }
+    assert!(named::Policies::parse("conf/app.toml", "[llm.bulkhead]\nqueue = 0\n").is_ok());
 }

@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::FileError;
 use crate::backoff::{BackoffKind, Jitter};
-pub(super) use limits::RateLimitFile;
+pub(super) use limits::{BulkheadFile, RateLimitFile};
 
 /// The named policies of one configuration file.
 ///
@@ -42,6 +42,11 @@ pub(super) use limits::RateLimitFile;
 /// per = "1m"
 /// burst = 50           # of `requests`, or of `tokens` when there are no requests
 /// max_wait = "20s"
+///
+/// [llm.bulkhead]       # #[bulkhead(policy = "llm", max = 8)]
+/// max = 16
+/// queue = 64           # 0: no call waits
+/// max_wait = "5s"
 /// ```
 ///
 /// Every key is optional: what the file leaves out, the attribute's literal gives.
@@ -65,6 +70,7 @@ pub(super) struct Policy {
     pub(super) timeout: Option<TimeoutFile>,
     pub(super) circuit: Option<CircuitFile>,
     pub(super) rate_limit: Option<RateLimitFile>,
+    pub(super) bulkhead: Option<BulkheadFile>,
 }
 
 /// `[name.circuit]`: what the file sets of a breaker's settings.
@@ -95,7 +101,7 @@ pub(super) struct TimeoutFile {
     pub(super) after: Option<Duration>,
 }
 
-const SECTIONS: &[&str] = &["retry", "circuit", "timeout", "rate_limit"];
+const SECTIONS: &[&str] = &["retry", "circuit", "timeout", "rate_limit", "bulkhead"];
 const CIRCUIT_KEYS: &[&str] = &[
     "threshold",
     "recovery",
@@ -142,6 +148,7 @@ impl Policies {
                     "timeout" => policy.timeout = Some(reader.timeout(&key, entries)?),
                     "circuit" => policy.circuit = Some(reader.circuit(&key, entries)?),
                     "rate_limit" => policy.rate_limit = Some(reader.rate_limit(&key, entries)?),
+                    "bulkhead" => policy.bulkhead = Some(reader.bulkhead(&key, entries)?),
                     other => return Err(reader.unknown(&key, section.span(), other, SECTIONS)),
                 }
             }

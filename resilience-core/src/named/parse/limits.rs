@@ -18,6 +18,16 @@ pub(in crate::named) struct RateLimitFile {
     pub(in crate::named) max_wait: Option<Duration>,
 }
 
+/// `[name.bulkhead]`: what the file sets of a bulkhead's settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(in crate::named) struct BulkheadFile {
+    pub(in crate::named) max: Option<u32>,
+    pub(in crate::named) queue: Option<u32>,
+    pub(in crate::named) max_wait: Option<Duration>,
+}
+
+pub(super) const BULKHEAD_KEYS: &[&str] = &["max", "queue", "max_wait"];
+
 pub(super) const RATE_LIMIT_KEYS: &[&str] = &["requests", "tokens", "per", "burst", "max_wait"];
 
 impl Reader<'_> {
@@ -66,6 +76,51 @@ impl Reader<'_> {
             }
         }
         Ok(limit)
+    }
+
+    /// The table, checked as the builder checks it (`max` at least 1).
+    pub(super) fn bulkhead(
+        &self,
+        section: &str,
+        entries: Entries<'_, '_>,
+    ) -> Result<BulkheadFile, FileError> {
+        let mut bulkhead = BulkheadFile::default();
+        for (key, value) in entries {
+            let name = key.get_ref().as_ref();
+            let at = format!("{section}.{name}");
+            match name {
+                "max" => bulkhead.max = Some(self.count(&at, value)?),
+                "queue" => bulkhead.queue = Some(self.size(&at, value)?),
+                "max_wait" => bulkhead.max_wait = Some(self.duration(&at, value)?),
+                other => return Err(self.unknown(&at, key.span(), other, BULKHEAD_KEYS)),
+            }
+        }
+        Ok(bulkhead)
+    }
+
+    /// A whole number from 0 to `u32::MAX` (a queue's length).
+    fn size(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<u32, FileError> {
+        let DeValue::Integer(int) = value.get_ref() else {
+            return Err(self.error(
+                key,
+                value.span(),
+                format!(
+                    "expected a whole number, found {}",
+                    super::kind(value.get_ref())
+                ),
+            ));
+        };
+        u32::from_str_radix(&int.as_str().replace('_', ""), int.radix()).map_err(|_| {
+            self.error(
+                key,
+                value.span(),
+                format!(
+                    "must be a whole number from 0 to {}, found {}",
+                    u32::MAX,
+                    int.as_str()
+                ),
+            )
+        })
     }
 
     /// A whole number from 1 to `u64::MAX` (requests, tokens, a burst).

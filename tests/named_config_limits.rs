@@ -126,12 +126,23 @@ async fn a_named_limiter_keeps_its_literals_without_the_name_or_when_the_file_do
     tokio::time::advance(Duration::from_secs(5)).await;
     assert_eq!(spare_calls(2).await, [0.0, 1.0]);
 
+    // A tokens limit for a function that counts no tokens: applied, but it holds
+    // nothing back (the new limiter's `requests` still paces), and a warning says so.
+    named::load_str(
+        "policies.toml",
+        "[llm.rate_limit]\ntokens = 1\nper = \"2s\"\n",
+    )
+    .unwrap();
+    tokio::time::advance(Duration::from_secs(5)).await;
+    assert_eq!(spare_calls(3).await, [0.0, 2.0, 4.0]);
+
     let seen = seen.lock().unwrap().clone();
     assert_eq!(
         seen,
         [
             "the configuration file has no such policy; the attribute's own settings apply",
             "the configuration file's rate_limit settings do not fit this function's; its own apply",
+            "the configuration file's `tokens` limit holds nothing back here: this function's `#[rate_limit]` counts no tokens (no `cost`, no `usage`)",
         ]
     );
 }

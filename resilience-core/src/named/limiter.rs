@@ -17,6 +17,9 @@ use crate::rate_limit::{RateLimiter, RateLimiterBuilder};
 /// calls a new, full limiter (a limiter's rates are fixed when it is made), and calls
 /// waiting in the old one finish there.
 ///
+/// A file's `tokens` for a function whose attribute counts no tokens (no `tokens`,
+/// hence no `cost` or `usage`) holds nothing back, and says so in a warning event.
+///
 /// The file's `burst` is the burst of `requests`, or of `tokens` when neither the file
 /// nor the literals limit requests, as the attribute's `burst` is.
 ///
@@ -89,6 +92,11 @@ impl NamedLimiter {
             builder = builder.requests(n);
         }
         if let Some(n) = file.tokens {
+            if self.literal.tokens().is_none() {
+                // The attribute has no `cost` or `usage` (it needs `tokens` for those):
+                // every call takes 0 tokens, so this limit would hold nothing back.
+                tracing::warn!(target: "resilience", policy = self.name, "the configuration file's `tokens` limit holds nothing back here: this function's `#[rate_limit]` counts no tokens (no `cost`, no `usage`)");
+            }
             builder = builder.tokens(n);
         }
         if let Some(d) = file.per {

@@ -192,7 +192,8 @@ pub mod status;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::named_private::{
-        ConfigFeature, NamedBreaker, NamedRetry, NamedTimeout, config_feature,
+        ConfigFeature, NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout,
+        config_feature,
     };
     pub use resilience_core::__linkme as linkme;
     pub use resilience_core::ConfigError;

@@ -3,7 +3,9 @@
 //! compilation with one error that names the feature.
 
 #[cfg(feature = "config")]
-pub use resilience_core::named::{NamedBreaker, NamedRetry, NamedTimeout};
+pub use resilience_core::named::{
+    NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout,
+};
 
 /// Implemented when the facade's `config` feature is on.
 #[diagnostic::on_unimplemented(
@@ -59,6 +61,46 @@ mod stand_ins {
         }
     }
 
+    /// Stands in for `resilience::named::NamedLimiter` (see [`NamedRetry`]).
+    pub struct NamedLimiter(resilience_core::rate_limit::RateLimiter);
+
+    impl NamedLimiter {
+        /// The literal limiter.
+        pub const fn new(
+            _: &'static str,
+            builder: resilience_core::rate_limit::RateLimiterBuilder,
+        ) -> Self {
+            NamedLimiter(resilience_core::rate_limit::RateLimiter::new(
+                resilience_core::ConfigError::unwrap_const(builder.settings()),
+            ))
+        }
+
+        /// The literal limiter.
+        pub fn get(&'static self) -> &'static resilience_core::rate_limit::RateLimiter {
+            &self.0
+        }
+    }
+
+    /// Stands in for `resilience::named::NamedBulkhead` (see [`NamedRetry`]).
+    pub struct NamedBulkhead(resilience_core::bulkhead::Bulkhead);
+
+    impl NamedBulkhead {
+        /// The literal bulkhead.
+        pub const fn new(
+            _: &'static str,
+            builder: resilience_core::bulkhead::BulkheadBuilder,
+        ) -> Self {
+            NamedBulkhead(resilience_core::bulkhead::Bulkhead::new(
+                resilience_core::ConfigError::unwrap_const(builder.settings()),
+            ))
+        }
+
+        /// The literal bulkhead.
+        pub fn get(&'static self) -> &'static resilience_core::bulkhead::Bulkhead {
+            &self.0
+        }
+    }
+
     /// Stands in for `resilience::named::NamedTimeout` (see [`NamedRetry`]).
     pub struct NamedTimeout;
 
@@ -76,4 +118,4 @@ mod stand_ins {
 }
 
 #[cfg(not(feature = "config"))]
-pub use stand_ins::{NamedBreaker, NamedRetry, NamedTimeout};
+pub use stand_ins::{NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout};

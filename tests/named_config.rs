@@ -5,65 +5,15 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
+use common::capture::{Record, warnings};
 use common::{ApiError, secs};
 use resilience::{circuit, named, retry, timeout};
 
 /// The loaded file is process-wide: these tests take turns.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Warning messages (target `resilience`) emitted on this thread while alive.
-fn warnings() -> (Arc<Mutex<Vec<String>>>, tracing::subscriber::DefaultGuard) {
-    use tracing_subscriber::layer::SubscriberExt;
-
-    struct Capture(Arc<Mutex<Vec<String>>>);
-    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
-        fn on_event(
-            &self,
-            event: &tracing::Event<'_>,
-            _: tracing_subscriber::layer::Context<'_, S>,
-        ) {
-            struct Message(String);
-            impl tracing::field::Visit for Message {
-                fn record_debug(
-                    &mut self,
-                    field: &tracing::field::Field,
-                    value: &dyn std::fmt::Debug,
-                ) {
-                    if field.name() == "message" {
-                        self.0 = format!("{value:?}");
-                    }
-                }
-            }
-            if *event.metadata().level() == tracing::Level::WARN
-                && event.metadata().target() == "resilience"
-            {
-                let mut message = Message(String::new());
-                event.record(&mut message);
-                self.0.lock().unwrap().push(message.0);
-            }
-        }
-    }
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let subscriber = tracing_subscriber::registry().with(Capture(seen.clone()));
-    (seen, tracing::subscriber::set_default(subscriber))
-}
-
-/// When each call of `llm` started, in seconds after the first; `take` clears it.
-struct Record(Mutex<Vec<tokio::time::Instant>>);
-
-impl Record {
-    fn hit(&self) {
-        self.0.lock().unwrap().push(tokio::time::Instant::now());
-    }
-
-    fn take(&self) -> Vec<f64> {
-        let at = std::mem::take(&mut *self.0.lock().unwrap());
-        at.iter().map(|t| (*t - at[0]).as_secs_f64()).collect()
-    }
-}
 
 static LLM: Record = Record(Mutex::new(Vec::new()));
 
@@ -200,7 +150,7 @@ fn errors_name_the_file_the_line_and_the_key() {
             "[llm.retyr]\nattempts = 3\n",
             1,
             "llm.retyr",
-            "unknown key `retyr`; expected one of: retry, circuit, timeout",
+            "unknown key `retyr`; expected one of: retry, circuit, timeout, rate_limit, bulkhead",
         ),
         (
             "[llm.timeout]\nafter = true\n",
@@ -220,6 +170,48 @@ fn errors_name_the_file_the_line_and_the_key() {
             2,
             "llm.circuit.threshhold",
             "unknown key `threshhold`; expected one of: threshold, recovery, recovery_max, success_threshold, probes",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 2\nrequest = 3\n",
+            3,
+            "llm.rate_limit.request",
+            "unknown key `request`; expected one of: requests, tokens, per, burst, max_wait",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 2\nper = \"1 second\"\n",
+            3,
+            "llm.rate_limit.per",
+            "expected a duration such as \"250ms\", \"10s\", \"1.5s\", \"2m\", found \"1 second\"",
+        ),
+        (
+            "[llm.rate_limit]\nper = \"0s\"\n",
+            2,
+            "llm.rate_limit.per",
+            "must not be zero",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 0\n",
+            2,
+            "llm.rate_limit.requests",
+            "must be a whole number from 1 to 18446744073709551615, found 0",
+        ),
+        (
+            "[llm.rate_limit]\ntokens = 1.5\n",
+            2,
+            "llm.rate_limit.tokens",
+            "expected a whole number, found a float",
+        ),
+        (
+            "[llm.rate_limit]\nrequests = 2\nburst = 3\n",
+            3,
+            "llm.rate_limit.burst",
+            "is the most requests let through at once, so it must be at most `requests` (2), found 3",
+        ),
+        (
+            "[llm.rate_limit]\nmax_wait = 5\n",
+            2,
+            "llm.rate_limit.max_wait",
+            "expected a duration string such as \"250ms\", found an integer",
         ),
     ];
     for (text, line, key, reason) in cases {

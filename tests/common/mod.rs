@@ -1,6 +1,8 @@
 //! The error type and helpers shared by the attribute behaviour tests.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 

@@ -16,6 +16,13 @@
 //!
 //! [llm.timeout]        # #[timeout(10s, policy = "llm")]
 //! after = "30s"
+//!
+//! [llm.rate_limit]     # #[rate_limit(policy = "llm", requests = 60)]
+//! requests = 500
+//! per = "1m"
+//!
+//! [llm.bulkhead]       # #[bulkhead(policy = "llm", max = 8)]
+//! max = 16
 //! ```
 //!
 //! - [`load`] reads a file, [`load_str`] a text; loading again (a reload) changes the
@@ -28,8 +35,9 @@
 //! - Patterns: `retry` (`attempts`, `backoff`, `base`, `factor`, `max`, `jitter`,
 //!   `max_elapsed`), `circuit` (`threshold`, `recovery`, `recovery_max`,
 //!   `success_threshold`, `probes`; see [`NamedBreaker`] for what a reload does to a
-//!   breaker's state) and `timeout` (`after`). Rate limiters, bulkheads and hedges
-//!   keep their literals for now.
+//!   breaker's state), `timeout` (`after`) and `rate_limit` (`requests`, `tokens`,
+//!   `per`, `burst`, `max_wait`; see [`NamedLimiter`]) and `bulkhead` (`max`, `queue`,
+//!   `max_wait`; see [`NamedBulkhead`]). Hedges keep their literals for now.
 //!
 //! Each named site resolves its name once per load (a read lock and a generation check
 //! per call afterwards); the policies a file makes are kept for the life of the process,
@@ -45,8 +53,10 @@
 //! ```
 
 mod breaker;
+mod bulkhead;
 mod duration;
 mod error;
+mod limiter;
 mod parse;
 mod site;
 mod store;
@@ -54,7 +64,9 @@ mod store;
 use std::path::Path;
 
 pub use breaker::NamedBreaker;
+pub use bulkhead::NamedBulkhead;
 pub use error::FileError;
+pub use limiter::NamedLimiter;
 pub use parse::Policies;
 pub use site::{NamedRetry, NamedTimeout};
 

@@ -1,6 +1,8 @@
 //! Reading a configuration file into [`Policies`]: every key known, every value typed,
 //! every error with its line.
 
+mod limits;
+
 use core::ops::Range;
 use core::time::Duration;
 use std::collections::HashMap;
@@ -10,6 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::FileError;
 use crate::backoff::{BackoffKind, Jitter};
+pub(super) use limits::{BulkheadFile, RateLimitFile};
 
 /// The named policies of one configuration file.
 ///
@@ -32,6 +35,18 @@ use crate::backoff::{BackoffKind, Jitter};
 ///
 /// [llm.timeout]        # #[timeout(10s, policy = "llm")]
 /// after = "30s"
+///
+/// [llm.rate_limit]     # #[rate_limit(policy = "llm", requests = 60)]
+/// requests = 500
+/// tokens = 200_000
+/// per = "1m"
+/// burst = 50           # of `requests`, or of `tokens` when there are no requests
+/// max_wait = "20s"
+///
+/// [llm.bulkhead]       # #[bulkhead(policy = "llm", max = 8)]
+/// max = 16
+/// queue = 64           # 0: no call waits
+/// max_wait = "5s"
 /// ```
 ///
 /// Every key is optional: what the file leaves out, the attribute's literal gives.
@@ -54,6 +69,8 @@ pub(super) struct Policy {
     pub(super) retry: Option<RetryFile>,
     pub(super) timeout: Option<TimeoutFile>,
     pub(super) circuit: Option<CircuitFile>,
+    pub(super) rate_limit: Option<RateLimitFile>,
+    pub(super) bulkhead: Option<BulkheadFile>,
 }
 
 /// `[name.circuit]`: what the file sets of a breaker's settings.
@@ -84,7 +101,7 @@ pub(super) struct TimeoutFile {
     pub(super) after: Option<Duration>,
 }
 
-const SECTIONS: &[&str] = &["retry", "circuit", "timeout"];
+const SECTIONS: &[&str] = &["retry", "circuit", "timeout", "rate_limit", "bulkhead"];
 const CIRCUIT_KEYS: &[&str] = &[
     "threshold",
     "recovery",
@@ -130,6 +147,8 @@ impl Policies {
                     "retry" => policy.retry = Some(reader.retry(&key, entries)?),
                     "timeout" => policy.timeout = Some(reader.timeout(&key, entries)?),
                     "circuit" => policy.circuit = Some(reader.circuit(&key, entries)?),
+                    "rate_limit" => policy.rate_limit = Some(reader.rate_limit(&key, entries)?),
+                    "bulkhead" => policy.bulkhead = Some(reader.bulkhead(&key, entries)?),
                     other => return Err(reader.unknown(&key, section.span(), other, SECTIONS)),
                 }
             }

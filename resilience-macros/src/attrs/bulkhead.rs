@@ -20,6 +20,7 @@ pub(crate) static SPEC: Spec = Spec {
         ("max_wait", "5s"),
         ("name", "\"embeddings\""),
         ("bulkhead", "&BULKHEAD"),
+        ("policy", "\"llm\""),
         ("crate", "::resilience"),
     ],
     positional: None,
@@ -33,6 +34,8 @@ pub(crate) struct BulkheadAttr {
     max_wait: Slot<DurationArg>,
     name: Slot<LitStr>,
     bulkhead: Slot<Expr>,
+    /// A policy in the configuration file whose `[name.bulkhead]` overrides the keys.
+    policy: Slot<LitStr>,
 }
 
 impl Keys for BulkheadAttr {
@@ -51,12 +54,23 @@ impl Keys for BulkheadAttr {
                 .name
                 .parse(key, input, errors, |i| values::name(i, key, "bulkhead")),
             "bulkhead" => self.bulkhead.parse(key, input, errors, values::expr),
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name(i, key, "bulkhead policy")
+            }),
             _ => return false,
         }
         true
     }
 
     fn validate(&self, _: Span, errors: &mut Errors) {
+        if let (Some(policy), Some(key)) = (self.policy.key(), self.bulkhead.key()) {
+            // A named policy's bulkhead is one per function, made from the file.
+            errors.spanned(
+                key,
+                format!("`{key}` cannot go with `{policy} = \"...\"`: a named policy makes one bulkhead for the function from the configuration file; drop one of them"),
+            );
+            return;
+        }
         if self.bulkhead.key().is_some() {
             let configured = [
                 self.max.key(),
@@ -85,9 +99,10 @@ impl Keys for BulkheadAttr {
 
 impl Attribute for BulkheadAttr {
     fn layer(&self, emit: &Emit<'_>) -> TokenStream {
-        let bulkhead = match self.bulkhead.get() {
-            Some(expr) => quote!(#expr),
-            None => self.static_bulkhead(emit),
+        let bulkhead = match (self.bulkhead.get(), self.policy.get()) {
+            (Some(expr), _) => quote!(#expr),
+            (None, Some(policy)) => self.named(emit, policy),
+            (None, None) => self.static_bulkhead(emit),
         };
         let method = Ident::new("bulkhead", emit.span);
         quote_spanned!(emit.span=> .#method(#bulkhead))
@@ -99,10 +114,26 @@ impl Attribute for BulkheadAttr {
 }
 
 impl BulkheadAttr {
-    /// `{ static BULKHEAD: Bulkhead = ..; BULKHEAD.register() }`: one bulkhead per
-    /// function, or per name.
-    fn static_bulkhead(&self, emit: &Emit<'_>) -> TokenStream {
+    /// `policy = "name"`: the function's bulkhead made from the configuration file's
+    /// `[name.bulkhead]` over the keys (the literal bulkhead without one).
+    fn named(&self, emit: &Emit<'_>, policy: &LitStr) -> TokenStream {
         let private = emit.private;
+        let config = self.config(emit);
+        let site = hidden("NAMED_BULKHEAD");
+        quote! {
+            {
+                #private::config_feature::<()>();
+                static #site: #private::NamedBulkhead = #private::NamedBulkhead::new(
+                    #policy,
+                    #private::Bulkhead::builder() #(#config)*,
+                );
+                #site.get()
+            }
+        }
+    }
+
+    /// The bulkhead settings the keys give, as builder calls (the name first).
+    fn config(&self, emit: &Emit<'_>) -> Vec<TokenStream> {
         let name = match self.name.get() {
             Some(name) => quote!(#name),
             None => {
@@ -123,6 +154,14 @@ impl BulkheadAttr {
             let max_wait = max_wait.to_tokens();
             config.push(quote!(.max_wait(#max_wait)));
         }
+        config
+    }
+
+    /// `{ static BULKHEAD: Bulkhead = ..; BULKHEAD.register() }`: one bulkhead per
+    /// function, or per name.
+    fn static_bulkhead(&self, emit: &Emit<'_>) -> TokenStream {
+        let private = emit.private;
+        let config = self.config(emit);
         let bulkhead = hidden("BULKHEAD");
         quote! {
             {

@@ -28,6 +28,7 @@ pub(crate) static SPEC: Spec = Spec {
         ("max_keys", "1024"),
         ("name", "\"openai\""),
         ("limiter", "&LIMITER"),
+        ("policy", "\"llm\""),
         ("crate", "::resilience"),
     ],
     positional: None,
@@ -47,6 +48,8 @@ pub(crate) struct RateLimit {
     max_keys: Slot<Count>,
     name: Slot<LitStr>,
     limiter: Slot<Expr>,
+    /// A policy in the configuration file whose `[name.rate_limit]` overrides the keys.
+    policy: Slot<LitStr>,
 }
 
 impl Keys for RateLimit {
@@ -77,12 +80,27 @@ impl Keys for RateLimit {
                 .name
                 .parse(key, input, errors, |i| values::name(i, key, "rate limiter")),
             "limiter" => self.limiter.parse(key, input, errors, values::expr),
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name(i, key, "rate limit policy")
+            }),
             _ => return false,
         }
         true
     }
 
     fn validate(&self, span: Span, errors: &mut Errors) {
+        if let Some(policy) = self.policy.key() {
+            // A named policy's limiter is one per function, made from the file.
+            for key in [self.limiter.key(), self.key.key()].into_iter().flatten() {
+                errors.spanned(
+                    key,
+                    format!("`{key}` cannot go with `{policy} = \"...\"`: a named policy makes one limiter for the function from the configuration file; drop one of them"),
+                );
+            }
+            if self.limiter.key().is_some() {
+                return;
+            }
+        }
         if self.limiter.key().is_some() {
             let configured = [
                 self.requests.key(),
@@ -169,9 +187,10 @@ impl Attribute for RateLimit {
 
     fn layer(&self, emit: &Emit<'_>) -> TokenStream {
         let private = emit.private;
-        let limiter = match self.limiter.get() {
-            Some(expr) => quote!(#expr),
-            None => self.static_limiter(emit),
+        let limiter = match (self.limiter.get(), self.policy.get()) {
+            (Some(expr), _) => quote!(#expr),
+            (None, Some(policy)) => self.named(emit, policy),
+            (None, None) => self.static_limiter(emit),
         };
         let cost = match self.cost.get() {
             // Located at the path: a cost function of the wrong shape is reported there.
@@ -192,11 +211,26 @@ impl Attribute for RateLimit {
 }
 
 impl RateLimit {
-    /// `{ static LIMITER: RateLimiter = ..; LIMITER.register() }`: one limiter per
-    /// function, or per name (the registry hands every limiter of a name the first one);
-    /// with a `key`, a `RateLimiters` family and the key's limiter in it.
-    fn static_limiter(&self, emit: &Emit<'_>) -> TokenStream {
+    /// `policy = "name"`: the function's limiter made from the configuration file's
+    /// `[name.rate_limit]` over the keys (the literal limiter without one).
+    fn named(&self, emit: &Emit<'_>, policy: &LitStr) -> TokenStream {
         let private = emit.private;
+        let config = self.config(emit);
+        let site = hidden("NAMED_LIMITER");
+        quote! {
+            {
+                #private::config_feature::<()>();
+                static #site: #private::NamedLimiter = #private::NamedLimiter::new(
+                    #policy,
+                    #private::RateLimiter::builder() #(#config)*,
+                );
+                #site.get()
+            }
+        }
+    }
+
+    /// The limiter settings the keys give, as builder calls (the name first).
+    fn config(&self, emit: &Emit<'_>) -> Vec<TokenStream> {
         let name = match self.name.get() {
             Some(name) => quote!(#name),
             None => {
@@ -230,6 +264,15 @@ impl RateLimit {
             let max_wait = max_wait.to_tokens();
             config.push(quote!(.max_wait(#max_wait)));
         }
+        config
+    }
+
+    /// `{ static LIMITER: RateLimiter = ..; LIMITER.register() }`: one limiter per
+    /// function, or per name (the registry hands every limiter of a name the first one);
+    /// with a `key`, a `RateLimiters` family and the key's limiter in it.
+    fn static_limiter(&self, emit: &Emit<'_>) -> TokenStream {
+        let private = emit.private;
+        let config = self.config(emit);
         let settings = quote! {
             #private::ConfigError::unwrap_const(
                 #private::RateLimiter::builder() #(#config)* .settings()

@@ -16,7 +16,7 @@ use syn::visit_mut::VisitMut;
 use syn::{FnArg, Ident, Pat, Path, ReturnType, Type};
 
 use crate::attribute::{Emit, Parsed};
-use crate::expand::{generated, generated_at, hidden, is_primitive, located_at};
+use crate::expand::{function_name, generated, generated_at, hidden, is_primitive, located_at};
 use crate::item::Function;
 
 /// The statements that replace the body.
@@ -104,8 +104,7 @@ pub(crate) fn body(function: &Function, stack: &[Parsed]) -> TokenStream {
     // Spanned on the return type: a function that does not return a `Result` is
     // refused there, once, by the `IsResult` bound of `pipeline`.
     let start = generated_at(quote!(#private::pipeline::<#ret>()), ret.span());
-    let name = sig.ident.to_string();
-    let name = quote!(::core::concat!(::core::module_path!(), "::", #name));
+    let name = function_name(sig);
     // The body's answer as the declared return type; spanned on it, like `pipeline`.
     let answer = generated_at(quote!(#private::answer::<#ret>), ret.span());
     let protocol = |layers: &[Parsed]| Protocol {

@@ -269,6 +269,14 @@ fn is_prelude_type(ty: &Type) -> bool {
         })
 }
 
+/// The default name of what a function's attributes make (its pipeline, breaker,
+/// limiter, bulkhead, hedge, stream policy): `module::function`, as the function's own
+/// module path spells it.
+pub(crate) fn function_name(sig: &syn::Signature) -> TokenStream {
+    let ident = sig.ident.to_string();
+    quote!(::core::concat!(::core::module_path!(), "::", #ident))
+}
+
 /// A local of the expansion: mixed-site, so the user's body cannot see it and it cannot
 /// shadow anything the body names.
 pub(crate) fn hidden(name: &str) -> Ident {

@@ -9,7 +9,7 @@ use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
-use crate::expand::hidden;
+use crate::expand::{function_name, hidden};
 use crate::values::{self, Count};
 
 pub(crate) static SPEC: Spec = Spec {
@@ -136,10 +136,7 @@ impl BulkheadAttr {
     fn config(&self, emit: &Emit<'_>) -> Vec<TokenStream> {
         let name = match self.name.get() {
             Some(name) => quote!(#name),
-            None => {
-                let ident = emit.sig.ident.to_string();
-                quote!(::core::concat!(::core::module_path!(), "::", #ident))
-            }
+            None => function_name(emit.sig),
         };
         let mut config = vec![quote!(.name(#name))];
         if let Some(max) = self.max.get() {

@@ -18,7 +18,7 @@ use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
-use crate::expand::hidden;
+use crate::expand::{function_name, hidden};
 use crate::values::{self, Count, Filter};
 
 pub(crate) static SPEC: Spec = Spec {
@@ -254,10 +254,9 @@ impl Circuit {
     /// The breaker settings the keys give, as builder calls (the name first).
     fn config(&self, emit: &Emit<'_>) -> Vec<TokenStream> {
         let private = emit.private;
-        let function = emit.sig.ident.to_string();
         let name = match self.name.get() {
             Some(name) => quote!(#name),
-            None => quote!(::core::concat!(::core::module_path!(), "::", #function)),
+            None => function_name(emit.sig),
         };
         let mut config = vec![quote!(.name(#name))];
         if let Some(n) = self.threshold.get().map(Count::to_tokens) {

@@ -11,7 +11,7 @@ use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
-use crate::expand::hidden;
+use crate::expand::{function_name, hidden};
 use crate::values::{self, Count};
 
 pub(crate) static SPEC: Spec = Spec {
@@ -158,8 +158,8 @@ impl Attribute for Hedge {
         if let Some(max) = max {
             policy.push(quote!(.max(#max)));
         }
-        let ident = emit.sig.ident.to_string();
-        let mut hedge = vec![quote!(.name(::core::concat!(::core::module_path!(), "::", #ident)))];
+        let name = function_name(emit.sig);
+        let mut hedge = vec![quote!(.name(#name))];
         if let Some(budget) = emit.budget {
             hedge.push(quote!(.budget(#budget)));
         }

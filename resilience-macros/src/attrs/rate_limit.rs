@@ -11,7 +11,7 @@ use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::drive::Pass;
 use crate::duration::DurationArg;
 use crate::errors::Errors;
-use crate::expand::{generated_at, hidden};
+use crate::expand::{function_name, generated_at, hidden};
 use crate::values::{self, Count};
 
 pub(crate) static SPEC: Spec = Spec {
@@ -233,10 +233,7 @@ impl RateLimit {
     fn config(&self, emit: &Emit<'_>) -> Vec<TokenStream> {
         let name = match self.name.get() {
             Some(name) => quote!(#name),
-            None => {
-                let ident = emit.sig.ident.to_string();
-                quote!(::core::concat!(::core::module_path!(), "::", #ident))
-            }
+            None => function_name(emit.sig),
         };
         let mut config = vec![quote!(.name(#name))];
         if let Some(requests) = self.requests.get() {

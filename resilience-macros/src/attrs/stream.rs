@@ -15,6 +15,7 @@ use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
+use crate::expand::function_name;
 use crate::values;
 
 pub(crate) static SPEC: Spec = Spec {
@@ -95,9 +96,8 @@ impl Attribute for StreamAttr {
         count: usize,
     ) -> Option<TokenStream> {
         let private = emit.private;
-        let name = emit.sig.ident.to_string();
-        let mut builder = quote!(#private::StreamPolicy::builder()
-            .name(::core::concat!(::core::module_path!(), "::", #name)));
+        let name = function_name(emit.sig);
+        let mut builder = quote!(#private::StreamPolicy::builder().name(#name));
         if let Some(first) = self.first.get() {
             let first = first.to_tokens();
             builder = quote!(#builder.first(#first));

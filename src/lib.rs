@@ -192,8 +192,8 @@ pub mod status;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::named_private::{
-        ConfigFeature, NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout,
-        config_feature,
+        ConfigFeature, NamedBreaker, NamedBulkhead, NamedHedge, NamedLimiter, NamedRetry,
+        NamedStream, NamedTimeout, config_feature,
     };
     pub use resilience_core::__linkme as linkme;
     pub use resilience_core::ConfigError;

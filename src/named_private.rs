@@ -4,7 +4,7 @@
 
 #[cfg(feature = "config")]
 pub use resilience_core::named::{
-    NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout,
+    NamedBreaker, NamedBulkhead, NamedHedge, NamedLimiter, NamedRetry, NamedStream, NamedTimeout,
 };
 
 /// Implemented when the facade's `config` feature is on.
@@ -101,6 +101,48 @@ mod stand_ins {
         }
     }
 
+    /// Stands in for `resilience::named::NamedHedge` (see [`NamedRetry`]).
+    pub struct NamedHedge(&'static resilience_core::hedge::HedgePolicy);
+
+    impl NamedHedge {
+        /// The literal.
+        pub const fn new(
+            _: &'static str,
+            literal: &'static resilience_core::hedge::HedgePolicy,
+        ) -> Self {
+            NamedHedge(literal)
+        }
+
+        /// Nothing.
+        #[must_use]
+        pub const fn agents(self, _: u32) -> Self {
+            self
+        }
+
+        /// The literal.
+        pub fn get(&'static self) -> &'static resilience_core::hedge::HedgePolicy {
+            self.0
+        }
+    }
+
+    /// Stands in for `resilience::named::NamedStream` (see [`NamedRetry`]).
+    pub struct NamedStream(&'static resilience_core::stream::StreamPolicy);
+
+    impl NamedStream {
+        /// The literal.
+        pub const fn new(
+            _: &'static str,
+            literal: &'static resilience_core::stream::StreamPolicy,
+        ) -> Self {
+            NamedStream(literal)
+        }
+
+        /// The literal.
+        pub fn get(&'static self) -> &'static resilience_core::stream::StreamPolicy {
+            self.0
+        }
+    }
+
     /// Stands in for `resilience::named::NamedTimeout` (see [`NamedRetry`]).
     pub struct NamedTimeout;
 
@@ -118,4 +160,6 @@ mod stand_ins {
 }
 
 #[cfg(not(feature = "config"))]
-pub use stand_ins::{NamedBreaker, NamedBulkhead, NamedLimiter, NamedRetry, NamedTimeout};
+pub use stand_ins::{
+    NamedBreaker, NamedBulkhead, NamedHedge, NamedLimiter, NamedRetry, NamedStream, NamedTimeout,
+};

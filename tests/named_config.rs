@@ -150,7 +150,7 @@ fn errors_name_the_file_the_line_and_the_key() {
             "[llm.retyr]\nattempts = 3\n",
             1,
             "llm.retyr",
-            "unknown key `retyr`; expected one of: retry, circuit, timeout, rate_limit, bulkhead",
+            "unknown key `retyr`; expected one of: retry, circuit, timeout, rate_limit, bulkhead, hedge, stream",
         ),
         (
             "[llm.timeout]\nafter = true\n",

@@ -23,6 +23,13 @@
 //!
 //! [llm.bulkhead]       # #[bulkhead(policy = "llm", max = 8)]
 //! max = 16
+//!
+//! [llm.hedge]          # #[hedge(policy = "llm", after = 2s)]
+//! after = "800ms"
+//!
+//! [llm.stream]         # #[stream(policy = "llm", first = 10s)]
+//! first = "5s"
+//! idle = "30s"
 //! ```
 //!
 //! - [`load`] reads a file, [`load_str`] a text; loading again (a reload) changes the
@@ -31,13 +38,14 @@
 //! - An unknown key, a bad duration or a value of the wrong type is a [`FileError`]
 //!   naming the file, line and key, and nothing of that file is applied.
 //! - A missing file, or a file without the name: the attribute's literals apply, with a
-//!   warning event (target `resilience`), once per site and load.
+//!   warning event (target `resilience`), once per name, pattern and load.
 //! - Patterns: `retry` (`attempts`, `backoff`, `base`, `factor`, `max`, `jitter`,
 //!   `max_elapsed`), `circuit` (`threshold`, `recovery`, `recovery_max`,
 //!   `success_threshold`, `probes`; see [`NamedBreaker`] for what a reload does to a
 //!   breaker's state), `timeout` (`after`) and `rate_limit` (`requests`, `tokens`,
-//!   `per`, `burst`, `max_wait`; see [`NamedLimiter`]) and `bulkhead` (`max`, `queue`,
-//!   `max_wait`; see [`NamedBulkhead`]). Hedges keep their literals for now.
+//!   `per`, `burst`, `max_wait`; see [`NamedLimiter`]), `bulkhead` (`max`, `queue`,
+//!   `max_wait`; see [`NamedBulkhead`]), `hedge` (`after`, `max`; see [`NamedHedge`])
+//!   and `stream` (`first`, `idle`; see [`NamedStream`]).
 //!
 //! Each named site resolves its name once per load (a read lock and a generation check
 //! per call afterwards); the policies a file makes are kept for the life of the process,
@@ -56,19 +64,23 @@ mod breaker;
 mod bulkhead;
 mod duration;
 mod error;
+mod hedge;
 mod limiter;
 mod parse;
 mod site;
 mod store;
+mod stream;
 
 use std::path::Path;
 
 pub use breaker::NamedBreaker;
 pub use bulkhead::NamedBulkhead;
 pub use error::FileError;
+pub use hedge::NamedHedge;
 pub use limiter::NamedLimiter;
 pub use parse::Policies;
 pub use site::{NamedRetry, NamedTimeout};
+pub use stream::NamedStream;
 
 /// Loads `path` and makes its policies the ones named sites use from their next call.
 ///

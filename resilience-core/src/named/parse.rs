@@ -1,6 +1,7 @@
 //! Reading a configuration file into [`Policies`]: every key known, every value typed,
 //! every error with its line.
 
+mod calls;
 mod limits;
 
 use core::ops::Range;
@@ -12,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::FileError;
 use crate::backoff::{BackoffKind, Jitter};
+pub(super) use calls::{HedgeFile, StreamFile};
 pub(super) use limits::{BulkheadFile, RateLimitFile};
 
 /// The named policies of one configuration file.
@@ -47,6 +49,14 @@ pub(super) use limits::{BulkheadFile, RateLimitFile};
 /// max = 16
 /// queue = 64           # 0: no call waits
 /// max_wait = "5s"
+///
+/// [llm.hedge]          # #[hedge(policy = "llm", after = 2s)]
+/// after = "800ms"      # "0s": every copy at once
+/// max = 2              # extra calls, 1 to 64 (with `agents`: their number)
+///
+/// [llm.stream]         # #[stream(policy = "llm", first = 10s)]
+/// first = "5s"
+/// idle = "30s"
 /// ```
 ///
 /// Every key is optional: what the file leaves out, the attribute's literal gives.
@@ -71,6 +81,8 @@ pub(super) struct Policy {
     pub(super) circuit: Option<CircuitFile>,
     pub(super) rate_limit: Option<RateLimitFile>,
     pub(super) bulkhead: Option<BulkheadFile>,
+    pub(super) hedge: Option<HedgeFile>,
+    pub(super) stream: Option<StreamFile>,
 }
 
 /// `[name.circuit]`: what the file sets of a breaker's settings.
@@ -101,7 +113,15 @@ pub(super) struct TimeoutFile {
     pub(super) after: Option<Duration>,
 }
 
-const SECTIONS: &[&str] = &["retry", "circuit", "timeout", "rate_limit", "bulkhead"];
+const SECTIONS: &[&str] = &[
+    "retry",
+    "circuit",
+    "timeout",
+    "rate_limit",
+    "bulkhead",
+    "hedge",
+    "stream",
+];
 const CIRCUIT_KEYS: &[&str] = &[
     "threshold",
     "recovery",
@@ -149,6 +169,8 @@ impl Policies {
                     "circuit" => policy.circuit = Some(reader.circuit(&key, entries)?),
                     "rate_limit" => policy.rate_limit = Some(reader.rate_limit(&key, entries)?),
                     "bulkhead" => policy.bulkhead = Some(reader.bulkhead(&key, entries)?),
+                    "hedge" => policy.hedge = Some(reader.hedge(&key, entries)?),
+                    "stream" => policy.stream = Some(reader.stream(&key, entries)?),
                     other => return Err(reader.unknown(&key, section.span(), other, SECTIONS)),
                 }
             }

@@ -16,7 +16,8 @@ pub(super) struct Resolved<T> {
 }
 
 /// Resolves `name` for a site: the cached value while nothing was loaded since, else
-/// `resolve` again (warning once per load when the name or file is missing).
+/// `resolve` again (warning once per name, pattern and load when the name or file is
+/// missing).
 pub(super) fn cached<T: Copy>(
     cache: &RwLock<Option<Resolved<T>>>,
     name: &str,
@@ -32,7 +33,9 @@ pub(super) fn cached<T: Copy>(
     let policy = match store::policy(name) {
         Ok(policy) => Some(policy),
         Err(file) => {
-            if file.is_empty() {
+            if !store::first_warning(generation, name, what) {
+                // Said already for this load, by another site naming it.
+            } else if file.is_empty() {
                 tracing::warn!(target: "resilience", policy = name, pattern = what, "no configuration file is loaded; the attribute's own settings apply");
             } else {
                 tracing::warn!(target: "resilience", policy = name, pattern = what, file, "the configuration file has no such policy; the attribute's own settings apply");
@@ -96,7 +99,10 @@ impl NamedRetry {
             match policy.and_then(|policy| policy.retry) {
                 None => self.literal,
                 Some(file) => match merge(self.literal, &file) {
-                    Ok(policy) => intern(policy),
+                    Ok(policy) => {
+                        static KEPT: Kept<RetryPolicy> = Kept::new();
+                        KEPT.intern(policy)
+                    }
                     Err(error) => {
                         tracing::warn!(target: "resilience", policy = self.name, %error, "the configuration file's retry settings do not fit this function's; its own apply");
                         self.literal
@@ -128,19 +134,27 @@ fn merge(literal: &RetryPolicy, file: &RetryFile) -> Result<RetryPolicy, crate::
     policy.build()
 }
 
-/// Every policy a file made, kept for the life of the process so a call in flight keeps
-/// the one it started with while the next calls use a newer one. A reload that makes
-/// one already kept reuses it: what is kept is bounded by the distinct settings ever
-/// loaded, not by the number of loads.
-fn intern(policy: RetryPolicy) -> &'static RetryPolicy {
-    static KEPT: RwLock<Vec<&'static RetryPolicy>> = RwLock::new(Vec::new());
-    let mut kept = KEPT.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(same) = kept.iter().find(|kept| ***kept == policy) {
-        return same;
+/// Every policy a file made for one kind of site, kept for the life of the process so
+/// a call in flight keeps the one it started with while the next calls use a newer one.
+/// A reload that makes one already kept reuses it: what is kept is bounded by the
+/// distinct settings ever loaded, not by the number of loads.
+pub(super) struct Kept<T: 'static>(RwLock<Vec<&'static T>>);
+
+impl<T: PartialEq> Kept<T> {
+    pub(super) const fn new() -> Self {
+        Kept(RwLock::new(Vec::new()))
     }
-    let leaked: &'static RetryPolicy = Box::leak(Box::new(policy));
-    kept.push(leaked);
-    leaked
+
+    /// The kept policy equal to `policy`, kept now if none is.
+    pub(super) fn intern(&self, policy: T) -> &'static T {
+        let mut kept = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(same) = kept.iter().find(|kept| ***kept == policy) {
+            return same;
+        }
+        let leaked: &'static T = Box::leak(Box::new(policy));
+        kept.push(leaked);
+        leaked
+    }
 }
 
 /// `#[timeout(DUR, policy = "name")]`: `[name.timeout] after` over the literal.

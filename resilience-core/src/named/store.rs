@@ -1,7 +1,7 @@
 //! The policies loaded now, and the generation that tells call sites to look again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::Policies;
 use super::parse::Policy;
@@ -45,4 +45,22 @@ pub(super) fn policy(name: &str) -> Result<Policy, String> {
             .copied()
             .ok_or_else(|| loaded.file.clone()),
     }
+}
+
+/// The (name, pattern) pairs warned of at a generation.
+static WARNED: Mutex<(u64, Vec<(String, &'static str)>)> = Mutex::new((0, Vec::new()));
+
+/// Whether a warning that `name`'s `pattern` fell back to the literals is the first of
+/// generation `generation`: one per name, pattern and load, however many sites name it
+/// (a stream's body and its fallback agents are a site each).
+pub(super) fn first_warning(generation: u64, name: &str, pattern: &'static str) -> bool {
+    let mut warned = WARNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if warned.0 != generation {
+        *warned = (generation, Vec::new());
+    }
+    let seen = warned.1.iter().any(|(n, p)| n == name && *p == pattern);
+    if !seen {
+        warned.1.push((name.to_owned(), pattern));
+    }
+    !seen
 }

@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::ParseStream;
-use syn::{FnArg, Ident, Pat, Path, Signature, Type};
+use syn::{FnArg, Ident, LitStr, Pat, Path, Signature, Type};
 
 use super::fallback::agent_name;
 use crate::args::{self, Slot};
@@ -20,6 +20,7 @@ pub(crate) static SPEC: Spec = Spec {
         ("after", "2s"),
         ("max", "1"),
         ("agents", "[replica_b]"),
+        ("policy", "\"llm\""),
         ("crate", "::resilience"),
     ],
     positional: None,
@@ -34,6 +35,8 @@ pub(crate) struct Hedge {
     after: Slot<DurationArg>,
     max: Slot<Count>,
     agents: Slot<Vec<Path>>,
+    /// A policy in the configuration file whose `[name.hedge]` overrides `after` and `max`.
+    policy: Slot<LitStr>,
 }
 
 impl Keys for Hedge {
@@ -48,6 +51,9 @@ impl Keys for Hedge {
             "agents" => self
                 .agents
                 .parse(key, input, errors, |i| values::functions(i, key, "agent")),
+            "policy" => self
+                .policy
+                .parse(key, input, errors, |i| values::name(i, key, "hedge policy")),
             _ => return false,
         }
         true
@@ -169,14 +175,28 @@ impl Attribute for Hedge {
             // `const`: the list lives for the whole program, as the fallback's does.
             hedge.push(quote!(.agents(&const { [#(#agents),*] }, #first)));
         }
-        let policy_name = hidden("HEDGE");
+        let literal = hidden("HEDGE");
+        let resolved = match self.policy.get() {
+            None => quote!(&#literal),
+            Some(name) => {
+                let agents = self.agents.get().map_or(0, Vec::len);
+                let agents = u32::try_from(agents).unwrap_or(u32::MAX);
+                let site = hidden("NAMED_HEDGE");
+                quote! {{
+                    #private::config_feature::<()>();
+                    static #site: #private::NamedHedge =
+                        #private::NamedHedge::new(#name, &#literal).agents(#agents);
+                    #site.get()
+                }}
+            }
+        };
         let new = Ident::new("new", emit.span);
         quote_spanned! {emit.span=>
             {
-                static #policy_name: #private::HedgePolicy = #private::ConfigError::unwrap_const(
+                static #literal: #private::HedgePolicy = #private::ConfigError::unwrap_const(
                     #private::HedgePolicy::builder() #(#policy)* .build()
                 );
-                #private::Hedge::#new(&#policy_name) #(#hedge)*
+                #private::Hedge::#new(#resolved) #(#hedge)*
             }
         }
     }

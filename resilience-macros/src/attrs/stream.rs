@@ -9,7 +9,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::ParseStream;
-use syn::{GenericArgument, Ident, PathArguments, ReturnType, Signature, Type};
+use syn::{GenericArgument, Ident, LitStr, PathArguments, ReturnType, Signature, Type};
 
 use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
@@ -20,7 +20,12 @@ use crate::values;
 
 pub(crate) static SPEC: Spec = Spec {
     name: "stream",
-    keys: &[("first", "10s"), ("idle", "30s"), ("crate", "::resilience")],
+    keys: &[
+        ("first", "10s"),
+        ("idle", "30s"),
+        ("policy", "\"llm\""),
+        ("crate", "::resilience"),
+    ],
     positional: None,
     parse: args::parse::<StreamAttr>,
 };
@@ -29,6 +34,8 @@ pub(crate) static SPEC: Spec = Spec {
 pub(crate) struct StreamAttr {
     first: Slot<DurationArg>,
     idle: Slot<DurationArg>,
+    /// A policy in the configuration file whose `[name.stream]` overrides the deadlines.
+    policy: Slot<LitStr>,
 }
 
 impl Keys for StreamAttr {
@@ -38,6 +45,9 @@ impl Keys for StreamAttr {
         match key.to_string().as_str() {
             "first" => self.first.parse(key, input, errors, values::duration),
             "idle" => self.idle.parse(key, input, errors, values::duration),
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name(i, key, "stream policy")
+            }),
             _ => return false,
         }
         true
@@ -106,10 +116,18 @@ impl Attribute for StreamAttr {
             let idle = idle.to_tokens();
             builder = quote!(#builder.idle(#idle));
         }
+        let resolved = match self.policy.get() {
+            None => quote!(&POLICY),
+            Some(name) => quote! {{
+                #private::config_feature::<()>();
+                static SITE: #private::NamedStream = #private::NamedStream::new(#name, &POLICY);
+                SITE.get()
+            }},
+        };
         let policy = quote! {{
             static POLICY: #private::StreamPolicy =
                 #private::ConfigError::unwrap_const(#builder.build());
-            &POLICY
+            #resolved
         }};
         // Call `index` among `count`: `right` `index` times, then `left` unless last
         // (generic functions, not closures: see `stream::left`).

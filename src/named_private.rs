@@ -101,6 +101,30 @@ mod stand_ins {
         }
     }
 
+    /// The stand-ins of the sites that keep state are registry entries, as the real
+    /// ones are (the expansion lists them): each the literal instance's.
+    macro_rules! literal_protection {
+        ($site:ty) => {
+            impl resilience_core::registry::Protection for $site {
+                fn kind(&self) -> &'static str {
+                    self.0.kind()
+                }
+
+                fn name(&self) -> &str {
+                    self.0.name()
+                }
+
+                fn status(&self) -> resilience_core::registry::Status {
+                    self.0.status()
+                }
+            }
+        };
+    }
+
+    literal_protection!(NamedBreaker);
+    literal_protection!(NamedLimiter);
+    literal_protection!(NamedBulkhead);
+
     /// Stands in for `resilience::named::NamedHedge` (see [`NamedRetry`]).
     pub struct NamedHedge(&'static resilience_core::hedge::HedgePolicy);
 

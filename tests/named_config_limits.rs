@@ -262,3 +262,75 @@ fn bulkhead_tables_are_checked_with_their_lines() {
     }
     assert!(named::Policies::parse("conf/app.toml", "[llm.bulkhead]\nqueue = 0\n").is_ok());
 }
+
+#[derive(Debug)]
+struct Rejected;
+
+impl From<resilience::CircuitOpen> for Rejected {
+    fn from(_: resilience::CircuitOpen) -> Self {
+        Rejected
+    }
+}
+impl From<RateLimited> for Rejected {
+    fn from(_: RateLimited) -> Self {
+        Rejected
+    }
+}
+impl From<resilience::BulkheadFull> for Rejected {
+    fn from(_: resilience::BulkheadFull) -> Self {
+        Rejected
+    }
+}
+
+#[resilience::circuit(policy = "listed", threshold = 2, name = "listed_breaker")]
+#[rate_limit(policy = "listed", requests = 10, per = 1s, name = "listed_limiter")]
+#[bulkhead(policy = "listed", max = 3, name = "listed_pool")]
+async fn listed() -> Result<(), Rejected> {
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn named_sites_are_listed_from_start_up_and_found_as_the_instance_their_calls_use() {
+    use resilience::registry::{self, Value};
+
+    let _turn = TURN.lock().await;
+    // Before any call: listed, as the literal instances.
+    let kinds = |name: &str| {
+        registry::all()
+            .iter()
+            .filter(|p| p.name() == name)
+            .map(|p| p.kind())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds("listed_breaker"), ["circuit"]);
+    assert_eq!(kinds("listed_limiter"), ["rate_limit"]);
+    assert_eq!(kinds("listed_pool"), ["bulkhead"]);
+    assert_eq!(registry::circuit("listed_breaker").unwrap().threshold(), 2);
+    assert_eq!(
+        registry::rate_limiter("listed_limiter").unwrap().requests(),
+        Some(10)
+    );
+    assert_eq!(registry::bulkhead("listed_pool").unwrap().max(), 3);
+
+    // A file changes all three; the next call makes and uses them, and the registry
+    // answers those (their status too).
+    named::load_str(
+        "policies.toml",
+        "[listed.circuit]\nthreshold = 7\n[listed.rate_limit]\nrequests = 20\n[listed.bulkhead]\nmax = 5\n",
+    )
+    .unwrap();
+    listed().await.unwrap();
+    let breaker = registry::circuit("listed_breaker").unwrap();
+    assert_eq!(breaker.threshold(), 7);
+    assert_eq!(breaker.stats().successes, 1, "the breaker the call used");
+    assert!(
+        registry::circuits()
+            .iter()
+            .any(|b| std::ptr::eq(*b, breaker))
+    );
+    let limiter = registry::rate_limiter("listed_limiter").unwrap();
+    assert_eq!(limiter.requests(), Some(20));
+    let entry = registry::find("rate_limit", "listed_limiter").unwrap();
+    assert_eq!(entry.status().get("requests_left"), Some(&Value::Count(19)));
+    assert_eq!(registry::bulkhead("listed_pool").unwrap().max(), 5);
+}

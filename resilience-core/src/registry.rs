@@ -92,6 +92,30 @@ pub trait Protection: Any + Send + Sync {
     /// Called once when it enters the registry: a type that registers itself on first
     /// use keeps a flag here so that later calls skip the registry's lock.
     fn registered(&self) {}
+
+    /// The instance serving calls now, when that is not this entry itself: a named
+    /// policy's breaker, limiter or bulkhead is remade when its file changes, and its
+    /// entry answers the current one. Lookups by type ([`circuit`], [`circuits`],
+    /// [`rate_limiter`], [`bulkhead`]) return what this gives. `None`: the entry itself.
+    ///
+    /// ```
+    /// use resilience_core::{circuit::CircuitBreaker, registry::Protection};
+    ///
+    /// static BREAKER: CircuitBreaker = match CircuitBreaker::builder().build() {
+    ///     Ok(breaker) => breaker,
+    ///     Err(_) => panic!(),
+    /// };
+    /// assert!(BREAKER.serving().is_none(), "a breaker serves calls itself");
+    /// ```
+    fn serving(&'static self) -> Option<&'static dyn Any> {
+        None
+    }
+}
+
+/// `entry`'s instance serving calls now, as a `P`.
+fn serving_as<P: Any>(entry: &'static dyn Protection) -> Option<&'static P> {
+    let any: &'static dyn Any = entry.serving().unwrap_or(entry);
+    any.downcast_ref::<P>()
 }
 
 /// A protection's state, as named values in a fixed order.
@@ -299,11 +323,10 @@ pub fn find(kind: &str, name: &str) -> Option<&'static dyn Protection> {
 /// ```
 pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
     all().into_iter().find_map(|entry| {
-        let any: &'static dyn Any = entry;
-        if let Some(breaker) = any.downcast_ref::<CircuitBreaker>() {
+        if let Some(breaker) = serving_as::<CircuitBreaker>(entry) {
             return (breaker.name() == name).then_some(breaker);
         }
-        any.downcast_ref::<Breakers>()?.find(name)
+        serving_as::<Breakers>(entry)?.find(name)
     })
 }
 
@@ -329,10 +352,9 @@ pub fn circuit(name: &str) -> Option<&'static CircuitBreaker> {
 pub fn circuits() -> Vec<&'static CircuitBreaker> {
     let mut out = Vec::new();
     for entry in all() {
-        let any: &'static dyn Any = entry;
-        if let Some(breaker) = any.downcast_ref::<CircuitBreaker>() {
+        if let Some(breaker) = serving_as::<CircuitBreaker>(entry) {
             out.push(breaker);
-        } else if let Some(breakers) = any.downcast_ref::<Breakers>() {
+        } else if let Some(breakers) = serving_as::<Breakers>(entry) {
             breakers.listed(&mut out);
         }
     }
@@ -373,12 +395,12 @@ pub(crate) fn adopt<P: Protection>(
     protection
 }
 
-/// The registered protection of type `P` and `kind` named `name`.
+/// The protection of type `P` and `kind` named `name` serving calls now.
 fn find_as<P: Protection>(kind: &str, name: &str) -> Option<&'static P> {
-    lock()
-        .iter()
+    all()
+        .into_iter()
         .filter(|p| p.kind() == kind && p.name() == name)
-        .find_map(|p| (*p as &dyn Any).downcast_ref::<P>())
+        .find_map(serving_as::<P>)
 }
 
 /// The registered rate limiter named `name`, if any: the one every `#[rate_limit]` with

@@ -21,6 +21,7 @@ mod duration;
 mod errors;
 mod expand;
 mod item;
+mod named;
 mod stack;
 mod values;
 

@@ -4,7 +4,7 @@
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::parse::CircuitFile;
-use super::site::{Resolved, cached};
+use super::site::{Resolved, cached, last};
 use crate::CircuitBreaker;
 use crate::circuit::CircuitBreakerBuilder;
 
@@ -77,6 +77,11 @@ impl NamedBreaker {
                 Some(file) => self.made_from(file),
             }
         })
+    }
+
+    /// The breaker the last call used: the literal one before any.
+    pub(super) fn serving_now(&self) -> &CircuitBreaker {
+        last(&self.cache).unwrap_or(&self.literal)
     }
 
     fn made_from(&'static self, file: CircuitFile) -> &'static CircuitBreaker {

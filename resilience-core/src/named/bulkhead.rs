@@ -4,7 +4,7 @@
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::parse::BulkheadFile;
-use super::site::{Resolved, cached};
+use super::site::{Resolved, cached, last};
 use crate::ConfigError;
 use crate::bulkhead::{Bulkhead, BulkheadBuilder};
 
@@ -72,6 +72,11 @@ impl NamedBulkhead {
                 Some(file) => self.made_from(file),
             }
         })
+    }
+
+    /// The bulkhead the last call used: the literal one before any.
+    pub(super) fn serving_now(&self) -> &Bulkhead {
+        last(&self.cache).unwrap_or(&self.literal)
     }
 
     fn made_from(&'static self, file: BulkheadFile) -> &'static Bulkhead {

@@ -4,7 +4,7 @@
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use super::parse::RateLimitFile;
-use super::site::{Resolved, cached};
+use super::site::{Resolved, cached, last};
 use crate::ConfigError;
 use crate::rate_limit::{RateLimiter, RateLimiterBuilder};
 
@@ -78,6 +78,11 @@ impl NamedLimiter {
             None => &self.literal,
             Some(file) => self.made_from(file),
         })
+    }
+
+    /// The limiter the last call used: the literal one before any.
+    pub(super) fn serving_now(&self) -> &RateLimiter {
+        last(&self.cache).unwrap_or(&self.literal)
     }
 
     fn made_from(&'static self, file: RateLimitFile) -> &'static RateLimiter {

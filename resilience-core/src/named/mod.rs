@@ -67,6 +67,7 @@ mod error;
 mod hedge;
 mod limiter;
 mod parse;
+mod protection;
 mod site;
 mod store;
 mod stream;

@@ -48,6 +48,16 @@ pub(super) fn cached<T: Copy>(
     value
 }
 
+/// What a site resolved last, whatever was loaded since (for status pages, which must
+/// not resolve names themselves).
+pub(super) fn last<T: Copy>(cache: &RwLock<Option<Resolved<T>>>) -> Option<T> {
+    cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .map(|resolved| resolved.value)
+}
+
 /// `#[retry(policy = "name", ...)]`: the named policy's `[name.retry]` over the
 /// attribute's literals.
 ///

@@ -119,17 +119,12 @@ impl BulkheadAttr {
     fn named(&self, emit: &Emit<'_>, policy: &LitStr) -> TokenStream {
         let private = emit.private;
         let config = self.config(emit);
-        let site = hidden("NAMED_BULKHEAD");
-        quote! {
-            {
-                #private::config_feature::<()>();
-                static #site: #private::NamedBulkhead = #private::NamedBulkhead::new(
-                    #policy,
-                    #private::Bulkhead::builder() #(#config)*,
-                );
-                #site.get()
-            }
-        }
+        crate::named::protection_site(
+            private,
+            "NamedBulkhead",
+            policy,
+            quote!(#private::Bulkhead::builder() #(#config)*),
+        )
     }
 
     /// The bulkhead settings the keys give, as builder calls (the name first).

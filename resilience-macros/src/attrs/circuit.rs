@@ -308,17 +308,12 @@ impl Circuit {
     fn named(&self, emit: &Emit<'_>, policy: &LitStr) -> TokenStream {
         let private = emit.private;
         let config = self.config(emit);
-        let site = hidden("NAMED_BREAKER");
-        quote! {
-            {
-                #private::config_feature::<()>();
-                static #site: #private::NamedBreaker = #private::NamedBreaker::new(
-                    #policy,
-                    #private::CircuitBreaker::builder() #(#config)*,
-                );
-                #site.get()
-            }
-        }
+        crate::named::protection_site(
+            private,
+            "NamedBreaker",
+            policy,
+            quote!(#private::CircuitBreaker::builder() #(#config)*),
+        )
     }
 
     /// The `static` of the attribute's breakers, its link-time registry entry, and the

@@ -216,17 +216,12 @@ impl RateLimit {
     fn named(&self, emit: &Emit<'_>, policy: &LitStr) -> TokenStream {
         let private = emit.private;
         let config = self.config(emit);
-        let site = hidden("NAMED_LIMITER");
-        quote! {
-            {
-                #private::config_feature::<()>();
-                static #site: #private::NamedLimiter = #private::NamedLimiter::new(
-                    #policy,
-                    #private::RateLimiter::builder() #(#config)*,
-                );
-                #site.get()
-            }
-        }
+        crate::named::protection_site(
+            private,
+            "NamedLimiter",
+            policy,
+            quote!(#private::RateLimiter::builder() #(#config)*),
+        )
     }
 
     /// The limiter settings the keys give, as builder calls (the name first).

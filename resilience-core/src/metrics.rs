@@ -9,7 +9,7 @@
 //! | `resilience.events` | counter | `event.name`, `pipeline.name`, `strategy.name` | one per resilience event (below) |
 //! | `resilience.attempt.duration` | histogram, seconds | `pipeline.name`, `outcome` | each call a pipeline makes (an attempt, an agent; with `#[hedge]`, each copy's calls, and the race once for the layers above the fork) |
 //! | `resilience.pipeline.duration` | histogram, seconds | `pipeline.name`, `outcome` | each whole call, waits included |
-//! | `resilience.circuit.state` | gauge | `circuit.name` | a breaker's state: 0 closed, 1 open, 2 half-open, 3 isolated (held open by hand) |
+//! | `resilience.circuit.state` | gauge | `circuit.name` | a breaker's state: 0 closed, 1 open, 2 half-open, 3 isolated (held open by hand); set at each transition, and for every registered breaker by [`record_circuit_states`] |
 //!
 //! `outcome` is `success`, `failure` or (attempts only) `timeout`. `pipeline.name` is
 //! the function's path for an attribute stack, the layer's `name` for a service of
@@ -154,12 +154,48 @@ fn record(series: &'static str, pipeline: &'static str, outcome: &'static str, t
 
 /// A breaker called `name` is now `state`: the gauge, and the transition's event.
 pub(crate) fn circuit(name: &str, state: State) {
-    let (value, event) = match state {
-        State::Closed => (0.0, "circuit_closed"),
-        State::Open => (1.0, "circuit_opened"),
-        State::HalfOpen => (2.0, "circuit_half_opened"),
-        State::Isolated => (3.0, "circuit_isolated"),
+    let event = match state {
+        State::Closed => "circuit_closed",
+        State::Open => "circuit_opened",
+        State::HalfOpen => "circuit_half_opened",
+        State::Isolated => "circuit_isolated",
+    };
+    circuit_gauge(name, state);
+    self::event("circuit", event, name);
+}
+
+fn circuit_gauge(name: &str, state: State) {
+    let value = match state {
+        State::Closed => 0.0,
+        State::Open => 1.0,
+        State::HalfOpen => 2.0,
+        State::Isolated => 3.0,
     };
     metrics::gauge!(CIRCUIT_STATE, "circuit.name" => name.to_owned()).set(value);
-    self::event("circuit", event, name);
+}
+
+/// Sets [`CIRCUIT_STATE`] for every breaker in the registry ([`registry::circuits`]:
+/// every `#[circuit]`'s from start-up, and those registered in code).
+///
+/// A breaker's gauge is set at each of its transitions; one that never moved (a
+/// healthy service's) would have no gauge until then. Call this where the metrics are
+/// read (a `/metrics` handler, before rendering) so every breaker has one from the
+/// first scrape. It records no event.
+///
+/// [`registry::circuits`]: crate::registry::circuits
+///
+/// ```
+/// use resilience_core::{circuit::CircuitBreaker, metrics};
+///
+/// static QUIET: CircuitBreaker = match CircuitBreaker::builder().name("docs::quiet").build() {
+///     Ok(breaker) => breaker,
+///     Err(_) => panic!(),
+/// };
+/// QUIET.register();
+/// metrics::record_circuit_states(); // with a recorder installed: `docs::quiet` reads 0
+/// ```
+pub fn record_circuit_states() {
+    for breaker in crate::registry::circuits() {
+        circuit_gauge(breaker.name(), breaker.state());
+    }
 }

@@ -46,6 +46,13 @@ pub async fn down() -> Result<u32, ApiError> {
     Err(ApiError::Overloaded)
 }
 
+/// Never fails: its breaker never moves, and its gauge comes from
+/// `record_circuit_states` at each scrape.
+#[circuit(threshold = 2, name = "metrics_quiet")]
+pub async fn quiet() -> Result<u32, ApiError> {
+    Ok(1)
+}
+
 /// Never answers within its deadline.
 #[timeout(10ms)]
 pub async fn slow() -> Result<u32, ApiError> {
@@ -63,7 +70,14 @@ pub async fn script() {
     assert_eq!(slow().await, Err(ApiError::TimedOut));
 }
 
-/// `GET /metrics`: everything recorded so far, in Prometheus text.
+/// `GET /metrics`: every breaker's state gauge, then everything recorded so far, in
+/// Prometheus text.
 pub fn router(handle: PrometheusHandle) -> axum::Router {
-    axum::Router::new().route("/metrics", get(move || std::future::ready(handle.render())))
+    axum::Router::new().route(
+        "/metrics",
+        get(move || {
+            resilience::metrics::record_circuit_states();
+            std::future::ready(handle.render())
+        }),
+    )
 }

@@ -107,6 +107,16 @@ async fn scraped_counts_match_the_scripted_run() {
         .collect::<Vec<_>>(),
         [1.0]
     );
+    assert_eq!(
+        values(
+            &text,
+            &["resilience_circuit_state{circuit_name=\"metrics_quiet\"}"]
+        )
+        .into_values()
+        .collect::<Vec<_>>(),
+        [0.0],
+        "a breaker that never moved (never called) has its gauge from the scrape"
+    );
 
     // Attempts: flaky 2 failures + 1 success; down 2 failures (the rejected call made
     // none); slow 1 timeout. Whole calls: flaky 1 success, down 3 and slow 1 failures.

@@ -18,6 +18,7 @@
 //! | [`RateLimitLayer`] | [`rate_limit`](crate::rate_limit) | none | the inner service's; the call waits its turn in the limiter's queue |
 //! | [`BulkheadLayer`] | [`bulkhead`](crate::bulkhead) | none | the inner service's; the call waits in the bulkhead's queue, `BulkheadFull` when that is full |
 //! | [`HedgeLayer`] | [`hedge`](crate::hedge) | `Req: Clone`, `S: Clone` (each copy sends its own request on its own clone) | the inner service's for the first copy; each later copy's clone is made ready before its call |
+//! | [`StreamLayer`] | [`stream`](crate::stream) | none; the response a `Stream` of `Result<T, E>` | the inner service's (the call is answered at the first item) |
 //!
 //! **Readiness.** `poll_ready` is always the inner service's. A breaker, limiter or
 //! bulkhead answers in the call instead, for two reasons: their waits are
@@ -70,6 +71,7 @@ mod fallback;
 mod hedge;
 mod rate_limit;
 mod retry;
+mod stream;
 mod timeout;
 
 use core::future::Future;
@@ -82,6 +84,7 @@ pub use fallback::{FallbackLayer, FallbackService};
 pub use hedge::{HedgeLayer, HedgeService};
 pub use rate_limit::{OneRequest, RateLimitLayer, RateLimitService, Tokens};
 pub use retry::{RetryLayer, RetryService};
+pub use stream::{StreamLayer, StreamService};
 pub use timeout::{TimeoutLayer, TimeoutService};
 
 /// tower's `BoxError`: the error type of most tower stacks.

@@ -82,6 +82,7 @@
 //! Every transition emits an `info` event and every rejection a `debug` event, with
 //! target `resilience`.
 
+mod admission;
 mod breakers;
 mod builder;
 mod call;
@@ -92,6 +93,7 @@ mod layer;
 mod name;
 mod permit;
 mod protection;
+mod settings;
 mod state;
 mod stats;
 mod transitions;
@@ -155,7 +157,7 @@ pub use window::Window;
 
 use core::mem::ManuallyDrop;
 
-use crate::sync::{AtomicBool, AtomicU64, CachePadded, Ordering, fence};
+use crate::sync::{AtomicBool, AtomicU64, CachePadded, Ordering};
 use name::Name;
 use state::Word;
 use stats::Counters;
@@ -374,131 +376,6 @@ impl CircuitBreaker {
         }
     }
 
-    /// The breaker's name, as given to [`CircuitBreakerBuilder::name`].
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.name(), "circuit");
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.hot.0.name
-    }
-
-    /// Consecutive counted failures that open the breaker; 0 when only a rate does.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.threshold(), 3);
-    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.5).build()?.threshold(), 0);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn threshold(&self) -> u32 {
-        self.hot.0.config.threshold
-    }
-
-    /// The longest open period (see [`CircuitBreakerBuilder::recovery_max`]).
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.recovery_max(), Duration::from_secs(30));
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn recovery_max(&self) -> Duration {
-        self.hot.0.config.recovery_max
-    }
-
-    /// The failure rate that opens the breaker, if it judges one.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.25).build()?.failure_rate(), Some(0.25));
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub fn failure_rate(&self) -> Option<f64> {
-        ppm_rate(self.hot.0.config.failure_ppm)
-    }
-
-    /// The slow-call rate that opens the breaker, if it judges one.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.slow_rate(), None);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub fn slow_rate(&self) -> Option<f64> {
-        ppm_rate(self.hot.0.config.slow_ppm)
-    }
-
-    /// The duration above which a call is slow, if the breaker times calls.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.slow_call(), None);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn slow_call(&self) -> Option<Duration> {
-        self.hot.0.config.slow_call
-    }
-
-    /// Calls the window must hold before a rate is judged (meaningful with a rate).
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.5).build()?.min_calls(), 10);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn min_calls(&self) -> u32 {
-        self.hot.0.config.min_calls
-    }
-
-    /// The window a rate is taken over, if the breaker judges a rate.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::{CircuitBreaker, Window};
-    /// assert_eq!(CircuitBreaker::builder().failure_rate(0.5).build()?.window(), Some(Window::Calls(100)));
-    /// assert_eq!(CircuitBreaker::builder().build()?.window(), None);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn window(&self) -> Option<Window> {
-        self.hot.0.config.window
-    }
-
-    /// How long the breaker stays open before it lets a probe through.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.recovery(), Duration::from_secs(30));
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn recovery(&self) -> Duration {
-        self.hot.0.config.recovery
-    }
-
-    /// Successful probes that close a half-open breaker.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().build()?.success_threshold(), 2);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn success_threshold(&self) -> u32 {
-        self.hot.0.config.success_threshold
-    }
-
-    /// Most probes in flight at once while half-open.
-    ///
-    /// ```
-    /// # use resilience_core::circuit::CircuitBreaker;
-    /// assert_eq!(CircuitBreaker::builder().success_threshold(4).build()?.probes(), 4);
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    pub const fn probes(&self) -> u32 {
-        self.hot.0.config.probes
-    }
-
     /// The current state.
     ///
     /// This only reads; it never moves the breaker. An open breaker whose recovery
@@ -531,116 +408,6 @@ impl CircuitBreaker {
     /// ```
     pub fn stats(&self) -> Stats {
         self.counters.0.stats.snapshot()
-    }
-
-    /// Asks to make one call.
-    ///
-    /// - Closed: always admitted.
-    /// - Open: if the recovery period has elapsed, the breaker moves to half-open and
-    ///   this call is admitted as its first probe; otherwise it is rejected with a
-    ///   [`CircuitOpen`] saying how long is left.
-    /// - Half-open: admitted as a probe while fewer than [`probes`](Self::probes) are
-    ///   in flight; otherwise rejected with a [`CircuitOpen`] whose `retry_in` is zero.
-    ///
-    /// Rejections count in [`Stats::rejected`]. An admitted call reports its outcome by
-    /// consuming the [`Permit`].
-    ///
-    /// # Errors
-    ///
-    /// [`CircuitOpen`] when the call is refused, as above.
-    ///
-    /// ```
-    /// use resilience_core::circuit::CircuitBreaker;
-    ///
-    /// let breaker = CircuitBreaker::builder().threshold(1).build()?;
-    /// match breaker.try_acquire() {
-    ///     Ok(permit) => permit.failure(), // the call failed
-    ///     Err(open) => unreachable!("{open}"),
-    /// }
-    /// let err = breaker.try_acquire().unwrap_err();
-    /// assert!(err.retry_in() <= breaker.recovery()); // the rest of the 30s
-    /// # Ok::<(), resilience_core::ConfigError>(())
-    /// ```
-    #[inline]
-    pub fn try_acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
-        let word = self.load();
-        if word.state() == State::Closed {
-            return Ok(Permit::new(self, word.generation(), false, self.started()));
-        }
-        self.acquire_slow(word)
-    }
-
-    /// [`try_acquire`](Self::try_acquire) for the pipeline's layer: the ticket and the
-    /// start instant, without a [`Permit`] to take apart.
-    #[inline(always)]
-    pub(in crate::circuit) fn admit(&self) -> Result<(permit::Ticket, u64), CircuitOpen> {
-        let word = self.load();
-        if word.state() == State::Closed {
-            return Ok((permit::Ticket::closed(word.generation()), self.started()));
-        }
-        self.acquire_slow(word).map(Permit::into_ticket)
-    }
-
-    /// When the call admitted now started, for a breaker that times calls; 0 otherwise
-    /// (no clock read).
-    #[inline]
-    fn started(&self) -> u64 {
-        if self.hot.0.config.slow_nanos == 0 {
-            0
-        } else {
-            clock::now_nanos()
-        }
-    }
-
-    /// Admission when the breaker was not closed at the first look.
-    #[inline(never)]
-    fn acquire_slow(&self, mut word: Word) -> Result<Permit<'_>, CircuitOpen> {
-        let config = &self.hot.0.config;
-        let mut now = None;
-        loop {
-            let next = match word.state() {
-                State::Closed => {
-                    return Ok(Permit::new(self, word.generation(), false, self.started()));
-                }
-                State::Isolated => {
-                    return Err(self.reject(CircuitOpen::isolated(self.hot.0.config.name)));
-                }
-                State::Open => {
-                    // Pairs with the release CAS that opened the breaker, after its
-                    // `open_until.fetch_max`: we see that deadline or a later one.
-                    fence(Ordering::Acquire);
-                    let until = self.hot.0.open_until.load(Ordering::Relaxed);
-                    let now = *now.get_or_insert_with(clock::now_nanos);
-                    if now < until {
-                        let retry_in = Duration::from_nanos(until - now);
-                        return Err(
-                            self.reject(CircuitOpen::open(self.hot.0.config.name, retry_in))
-                        );
-                    }
-                    Word::half_open(word.next_generation(), word.reopens(), 1, 0)
-                }
-                State::HalfOpen => {
-                    if word.in_flight() >= config.probes {
-                        return Err(self.reject(CircuitOpen::probe_limit(self.hot.0.config.name)));
-                    }
-                    Word::half_open(
-                        word.generation(),
-                        word.reopens(),
-                        word.in_flight() + 1,
-                        word.successes(),
-                    )
-                }
-            };
-            match self.cas(word, next) {
-                Ok(()) => {
-                    if word.state() != next.state() {
-                        self.transitioned(word.state(), next.state(), Reason::RecoveryElapsed);
-                    }
-                    return Ok(Permit::new(self, next.generation(), true, self.started()));
-                }
-                Err(actual) => word = actual,
-            }
-        }
     }
 
     /// Registers this breaker in the [`registry`](crate::registry) under its name, the
@@ -697,24 +464,6 @@ impl CircuitBreaker {
             )
             .map(drop)
             .map_err(Word::from_bits)
-    }
-
-    fn reject(&self, err: CircuitOpen) -> CircuitOpen {
-        self.counters
-            .0
-            .stats
-            .rejected
-            .fetch_add(1, Ordering::Relaxed);
-        #[cfg(feature = "metrics")]
-        crate::metrics::event("circuit", "circuit_rejected", err.name());
-        tracing::debug!(
-            target: "resilience",
-            name = self.name(),
-            state = %err.state(),
-            retry_in = ?err.retry_in(),
-            "circuit breaker rejected a call"
-        );
-        err
     }
 
     fn transitioned(&self, from: State, to: State, reason: Reason) {

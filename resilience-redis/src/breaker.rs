@@ -89,7 +89,9 @@ impl Advice {
 struct Fleet {
     store: Arc<Inner>,
     breakers: Vec<Shared>,
-    names: HashSet<String>,
+    /// The breakers watched already, by address: a named policy's breaker is remade
+    /// under the same name when its file changes, and the new one is watched too.
+    seen: HashSet<usize>,
     reachable: bool,
 }
 
@@ -106,7 +108,7 @@ pub(crate) fn start(store: Arc<Inner>) {
     let fleet = Fleet {
         store: store.clone(),
         breakers: Vec::new(),
-        names: HashSet::new(),
+        seen: HashSet::new(),
         reachable: true,
     };
     store.spawn(fleet.run());
@@ -126,10 +128,11 @@ impl Fleet {
     }
 
     /// Breakers registered since the last look (an attribute's registers at its first
-    /// call, a family's members as they are made): each gets a watcher.
+    /// call, a family's members as they are made, a named policy's breaker when a file
+    /// remakes it): each gets a watcher.
     fn find_new_breakers(&mut self) {
         for breaker in resilience_core::registry::circuits() {
-            if self.names.insert(breaker.name().to_owned()) {
+            if first_look(&mut self.seen, breaker) {
                 let key = format!("{}cb:{}", self.store.prefix, breaker.name());
                 self.store.spawn(publish_open_periods(
                     self.store.clone(),
@@ -204,6 +207,13 @@ impl Fleet {
     }
 }
 
+/// Whether `breaker` is seen for the first time. By address, not by name: two
+/// breakers of one name (a named policy's, remade by a reload) are both shared, under
+/// the one key of that name.
+fn first_look(seen: &mut HashSet<usize>, breaker: &'static CircuitBreaker) -> bool {
+    seen.insert(core::ptr::from_ref(breaker) as usize)
+}
+
 /// Publishes every open period `breaker`'s own outcomes start (not those it was
 /// advised: no replica extends another's period by echoing it).
 async fn publish_open_periods(store: Arc<Inner>, breaker: &'static CircuitBreaker, key: String) {
@@ -266,5 +276,19 @@ mod tests {
         assert_eq!(Advice::from_reply(86_400_000), Advice::Open(LONGEST));
         assert_eq!(Advice::from_reply(86_400_001), Advice::Foreign);
         assert_eq!(Advice::from_reply(i64::MAX), Advice::Foreign);
+    }
+
+    #[test]
+    fn a_breaker_remade_under_its_name_is_watched_too() {
+        let make = || -> &'static CircuitBreaker {
+            Box::leak(Box::new(
+                CircuitBreaker::builder().name("llm").build().unwrap(),
+            ))
+        };
+        let (first, remade) = (make(), make());
+        let mut seen = HashSet::new();
+        assert!(first_look(&mut seen, first));
+        assert!(!first_look(&mut seen, first), "watched once");
+        assert!(first_look(&mut seen, remade), "same name, another breaker");
     }
 }

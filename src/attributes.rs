@@ -16,6 +16,8 @@
 /// | `when = PATH` | retry only errors for which `fn(&E) -> bool` says true (excludes `on`) | |
 /// | `retry_after = PATH` | `fn(&E) -> Option<Duration>`: a delay the server asked for replaces that one delay; longer than `max` gives up at once | |
 /// | `budget = "name"` / `budget = EXPR` | pay for each retry out of a [`RetryBudget`](crate::RetryBudget): by name (shared by every function naming it, made with the defaults on first use unless one was registered under that name) or an `&RetryBudget`; when it is spent, give up with the last error | no budget |
+/// | `policy = EXPR` | an existing `&RetryPolicy` (built at run time, per instance: `&self.policy`); excludes the keys that build one | one policy per function, in a `static` |
+/// | `policy = "name"` | (feature `config`) the loaded file's `[name.retry]` over these keys, re-read after each load (see `resilience::named`) | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// Durations are literals with a unit (`250ms`, `10s`, `1.5s`, `2m`, `1h`, `500us`) or
@@ -113,6 +115,7 @@ pub use resilience_macros::retry;
 /// | `max_keys = N` | most keys kept; idle closed ones are evicted first, open ones never | `1024` |
 /// | `name = "..."` | the breaker's name in events, errors and [`registry`](crate::registry); functions giving the same name share one breaker | the function's path (`module::Type::method` for methods) |
 /// | `breaker = EXPR` | use an existing `&CircuitBreaker` (shared, or per instance: `&self.breaker`); excludes the keys above but `on`/`when`/`retry_after` | |
+/// | `policy = "name"` | (feature `config`) the loaded file's `[name.circuit]` over these keys, re-read after each load (see `resilience::named`): a breaker made from it, kept while it stays the same; excludes `key`, `max_keys`, `breaker` | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// Closed → (threshold consecutive failures, or a rate reached) → Open → (recovery
@@ -211,7 +214,8 @@ pub use resilience_macros::circuit;
 /// call first waits: a call that is ready at once reads no clock and builds no timer.
 /// Below `#[retry]` each attempt gets its own deadline; above it, one deadline covers
 /// every attempt and wait. Only on `async fn` (a blocking call cannot be interrupted).
-/// Also takes `crate = PATH`.
+/// Also takes `crate = PATH`, and (feature `config`) `policy = "name"`: the loaded
+/// file's `[name.timeout] after` replaces the duration (see `resilience::named`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -279,6 +283,8 @@ pub use resilience_macros::fallback;
 /// | `after = DUR` | how long a call may go without an answer before the next copy starts (copy `k` at `k × after`) | required |
 /// | `max = N` | most extra copies (1 to 64) | `1`, or the number of `agents` |
 /// | `agents = [a, b]` | copy `k` calls the k-th agent (same parameters and return type) instead of the body | the body |
+/// | `policy = EXPR` | an existing `&HedgePolicy` (per instance: `&self.hedge`), whole: excludes `after`, `max`, `agents` | |
+/// | `policy = "name"` | (feature `config`) the loaded file's `[name.hedge]` over these keys, re-read after each load (see `resilience::named`) (with `agents`, `max` stays their number) | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// The first copy keeps running when the next starts; the first `Ok` is returned and
@@ -334,6 +340,7 @@ pub use resilience_macros::hedge;
 /// | `max_keys = N` | most limiters of a `key` kept; a new key evicts one that is full again and idle, and when none is, shares an overflow limiter with the same settings (never unlimited) | `1024` |
 /// | `name = "..."` | the limiter's name in events, errors and [`registry`](crate::registry); functions giving the same name share one limiter (one quota; with a `key`, one per key) | the function's module path and name |
 /// | `limiter = EXPR` | use an existing `&RateLimiter` (shared, or per instance: `&self.limiter`) or a [`RateLimiters`](crate::rate_limit::RateLimiters)`::for_key(..)`; excludes the keys that configure one | one limiter per function, in a `static` |
+/// | `policy = "name"` | (feature `config`) the loaded file's `[name.rate_limit]` over these keys, re-read after each load (see `resilience::named`): a limiter made from it, kept while it stays the same; excludes `key`, `max_keys`, `limiter` | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// At least one of `requests` and `tokens`; `tokens` needs `cost` or `usage` (or both).
@@ -404,6 +411,7 @@ pub use resilience_macros::rate_limit;
 /// | `max_wait = DUR` | the longest a call waits in the queue (needs `queue`) | no bound |
 /// | `name = "..."` | the bulkhead's name in events, errors and [`registry`](crate::registry); functions giving the same name share one bulkhead | the function's module path and name |
 /// | `bulkhead = EXPR` | use an existing `&Bulkhead`; excludes the keys above | one bulkhead per function, in a `static` |
+/// | `policy = "name"` | (feature `config`) the loaded file's `[name.bulkhead]` over these keys, re-read after each load (see `resilience::named`): a bulkhead made from it, kept while it stays the same; excludes `bulkhead` | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// A call holds a permit while everything below the attribute runs, and gives it back
@@ -448,6 +456,8 @@ pub use resilience_macros::bulkhead;
 /// |---|---|---|
 /// | `first = DUR` | longest from the call's start (opening the connection included) to the stream's first item; then the call fails with [`TimedOut`](crate::TimedOut) | no bound |
 /// | `idle = DUR` | longest wait for each later item; then the stream yields `Err(E::from(TimedOut))` and ends | no bound |
+/// | `policy = EXPR` | an existing `&StreamPolicy` (its deadlines and name), whole: excludes `first`, `idle` | |
+/// | `policy = "name"` | (feature `config`) the loaded file's `[name.stream]` over these keys, re-read after each load (see `resilience::named`) | |
 /// | `crate = PATH` | where the runtime lives | `::resilience` |
 ///
 /// A call of the function (and of each fallback agent) counts as answered only when its

@@ -370,3 +370,47 @@ async fn functions_naming_one_budget_share_it() {
     // a: 1 call + 2 retries; b: 1 call + the last retry.
     assert_eq!(*log.calls.lock().unwrap(), 3 + 2);
 }
+
+/// A policy built in code (from configuration, per client), given whole.
+struct Replicated {
+    hedge: resilience::hedge::HedgePolicy,
+}
+
+impl Replicated {
+    #[hedge(policy = &self.hedge)]
+    async fn complete(
+        &self,
+        log: &Log,
+        took: &[u64],
+        answers: &[Result<u32, ApiError>],
+    ) -> Result<u32, ApiError> {
+        act(log, took, answers).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_existing_policy_decides_when_and_how_many() {
+    let client = Replicated {
+        hedge: resilience::hedge::HedgePolicy::builder()
+            .after(Duration::from_millis(300))
+            .max(2)
+            .build()
+            .unwrap(),
+    };
+    let log = Log::new();
+    let answer = client
+        .complete(&log, &[5_000, 5_000, 100], &[Ok(1), Ok(2), Ok(3)])
+        .await;
+    assert_eq!(answer, Ok(3));
+    assert_eq!(
+        log.entries(),
+        [
+            ("start", 1, 0),
+            ("start", 2, 300),
+            ("start", 3, 600),
+            ("end", 3, 700),
+            ("drop", 1, 700),
+            ("drop", 2, 700)
+        ]
+    );
+}

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use resilience::stream::Stream;
+use resilience::stream::{Stream, StreamPolicy};
 use resilience::{
     Bulkhead, BulkheadFull, CircuitBreaker, CircuitOpen, ConfigError, EmptyStream, State, TimedOut,
     bulkhead, circuit, fallback, hedge, retry, stream, timeout,
@@ -242,6 +242,38 @@ async fn a_stall_before_the_first_chunk_fires_first_and_is_retried() {
     assert_eq!(read_all(answer).await, ok(&["Hel", "lo", "!"]));
     assert_eq!(server.start.elapsed(), secs(7.5));
     assert_eq!(server.requests(), [("chat", 0.0), ("chat", 6.0)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_existing_policy_gives_the_deadlines_whole() {
+    static CHAT: StreamPolicy = ConfigError::unwrap_const(
+        StreamPolicy::builder()
+            .name("attr_stream::chat")
+            .first(Duration::from_secs(3))
+            .idle(Duration::from_secs(1))
+            .build(),
+    );
+    #[retry(attempts = 2, base = 1s, jitter = "none")]
+    #[stream(policy = &CHAT)]
+    async fn chat(server: &Server) -> Result<impl Stream<Item = Item>, ApiError> {
+        server.open("chat")
+    }
+    let server = Server::new(vec![
+        Reply::Events(vec![Event::Stall]),
+        Reply::Events(vec![Event::Chunk(0.5, "Hel"), Event::Chunk(1.5, "lo")]),
+    ]);
+    let answer = chat(&server).await.unwrap();
+    assert_eq!(
+        server.start.elapsed(),
+        secs(4.5),
+        "`first` (3 s), 1 s, a chunk"
+    );
+    assert_eq!(
+        read_all(answer).await,
+        [Ok("Hel".to_owned()), Err(ApiError::Timeout(secs(1.0)))],
+        "`idle` (1 s) ends the stream"
+    );
+    assert_eq!(server.requests(), [("chat", 0.0), ("chat", 4.0)]);
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::ParseStream;
-use syn::{FnArg, Ident, LitStr, Pat, Path, Signature, Type};
+use syn::{FnArg, Ident, Pat, Path, Signature, Type};
 
 use super::fallback::agent_name;
 use crate::args::{self, Slot};
@@ -12,7 +12,7 @@ use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::{function_name, hidden};
-use crate::values::{self, Count};
+use crate::values::{self, Count, Shared};
 
 pub(crate) static SPEC: Spec = Spec {
     name: "hedge",
@@ -35,8 +35,9 @@ pub(crate) struct Hedge {
     after: Slot<DurationArg>,
     max: Slot<Count>,
     agents: Slot<Vec<Path>>,
-    /// A policy in the configuration file whose `[name.hedge]` overrides `after` and `max`.
-    policy: Slot<LitStr>,
+    /// A policy in the configuration file whose `[name.hedge]` overrides `after` and
+    /// `max` (`"llm"`), or an existing `&HedgePolicy` (`&HEDGE`), whole.
+    policy: Slot<Shared>,
 }
 
 impl Keys for Hedge {
@@ -51,15 +52,31 @@ impl Keys for Hedge {
             "agents" => self
                 .agents
                 .parse(key, input, errors, |i| values::functions(i, key, "agent")),
-            "policy" => self
-                .policy
-                .parse(key, input, errors, |i| values::name(i, key, "hedge policy")),
+            "policy" => self.policy.parse(key, input, errors, |i| {
+                values::name_or_expr(i, key, "hedge policy")
+            }),
             _ => return false,
         }
         true
     }
 
     fn validate(&self, span: Span, errors: &mut Errors) {
+        if let (Some(Shared::Expr(_)), Some(policy)) = (self.policy.get(), self.policy.key()) {
+            // An existing policy is whole: it says when and how many.
+            for key in [self.after.key(), self.max.key()].into_iter().flatten() {
+                errors.spanned(
+                    key,
+                    format!("`{key}` configures a policy that `#[hedge]` builds, but `policy = ...` uses an existing one; set `{key}` where that policy is built, or drop `policy`"),
+                );
+            }
+            if self.agents.key().is_some() {
+                errors.spanned(
+                    policy,
+                    "with `agents`, the number of extra copies is the number of agents, which an existing policy cannot be held to; write `after = ..` here (or `policy = \"name\"` for a file's)",
+                );
+            }
+            return;
+        }
         if self.after.is_missing() {
             errors.at(
                 span,
@@ -178,7 +195,13 @@ impl Attribute for Hedge {
         let literal = hidden("HEDGE");
         let resolved = match self.policy.get() {
             None => quote!(&#literal),
-            Some(name) => {
+            Some(Shared::Expr(existing)) => {
+                let new = Ident::new("new", emit.span);
+                return quote_spanned! {emit.span=>
+                    #private::Hedge::#new(#existing) #(#hedge)*
+                };
+            }
+            Some(Shared::Name(name)) => {
                 let agents = self.agents.get().map_or(0, Vec::len);
                 let agents = u32::try_from(agents).unwrap_or(u32::MAX);
                 let site = hidden("NAMED_HEDGE");

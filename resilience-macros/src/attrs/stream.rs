@@ -9,14 +9,14 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::ParseStream;
-use syn::{GenericArgument, Ident, LitStr, PathArguments, ReturnType, Signature, Type};
+use syn::{GenericArgument, Ident, PathArguments, ReturnType, Signature, Type};
 
 use crate::args::{self, Slot};
 use crate::attribute::{Attribute, Emit, Keys, Spec};
 use crate::duration::DurationArg;
 use crate::errors::Errors;
 use crate::expand::function_name;
-use crate::values;
+use crate::values::{self, Shared};
 
 pub(crate) static SPEC: Spec = Spec {
     name: "stream",
@@ -34,8 +34,9 @@ pub(crate) static SPEC: Spec = Spec {
 pub(crate) struct StreamAttr {
     first: Slot<DurationArg>,
     idle: Slot<DurationArg>,
-    /// A policy in the configuration file whose `[name.stream]` overrides the deadlines.
-    policy: Slot<LitStr>,
+    /// A policy in the configuration file whose `[name.stream]` overrides the deadlines
+    /// (`"llm"`), or an existing `&StreamPolicy` (`&CHAT`), whole.
+    policy: Slot<Shared>,
 }
 
 impl Keys for StreamAttr {
@@ -46,7 +47,7 @@ impl Keys for StreamAttr {
             "first" => self.first.parse(key, input, errors, values::duration),
             "idle" => self.idle.parse(key, input, errors, values::duration),
             "policy" => self.policy.parse(key, input, errors, |i| {
-                values::name(i, key, "stream policy")
+                values::name_or_expr(i, key, "stream policy")
             }),
             _ => return false,
         }
@@ -54,6 +55,16 @@ impl Keys for StreamAttr {
     }
 
     fn validate(&self, _: Span, errors: &mut Errors) {
+        if let Some(Shared::Expr(_)) = self.policy.get() {
+            // An existing policy is whole: its deadlines and its name.
+            for key in [self.first.key(), self.idle.key()].into_iter().flatten() {
+                errors.spanned(
+                    key,
+                    format!("`{key}` configures a policy that `#[stream]` builds, but `policy = ...` uses an existing one; set `{key}` where that policy is built, or drop `policy`"),
+                );
+            }
+            return;
+        }
         for (key, slot) in [("first", &self.first), ("idle", &self.idle)] {
             if let Some(duration) = slot.get() {
                 if duration.literal_nanos() == Some(0) {
@@ -118,17 +129,22 @@ impl Attribute for StreamAttr {
         }
         let resolved = match self.policy.get() {
             None => quote!(&POLICY),
-            Some(name) => quote! {{
+            Some(Shared::Expr(existing)) => quote!(#existing),
+            Some(Shared::Name(name)) => quote! {{
                 #private::config_feature::<()>();
                 static SITE: #private::NamedStream = #private::NamedStream::new(#name, &POLICY);
                 SITE.get()
             }},
         };
-        let policy = quote! {{
-            static POLICY: #private::StreamPolicy =
-                #private::ConfigError::unwrap_const(#builder.build());
-            #resolved
-        }};
+        let policy = match self.policy.get() {
+            // An existing policy: no literal one to build.
+            Some(Shared::Expr(_)) => resolved,
+            _ => quote! {{
+                static POLICY: #private::StreamPolicy =
+                    #private::ConfigError::unwrap_const(#builder.build());
+                #resolved
+            }},
+        };
         // Call `index` among `count`: `right` `index` times, then `left` unless last
         // (generic functions, not closures: see `stream::left`).
         let mut placed = call.clone();

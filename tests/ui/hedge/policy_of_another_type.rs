@@ -5,8 +5,9 @@ struct ApiError;
 
 const LLM: &str = "llm";
 
-// A policy is named by a string literal (the name is looked up in the file at run time).
-#[hedge(policy = LLM, after = 2s)]
+// `policy = EXPR` is an existing `&HedgePolicy`; a policy in the file is named by a
+// string literal (`policy = "llm"`).
+#[hedge(policy = LLM)]
 async fn call() -> Result<u32, ApiError> {
     Ok(1)
 }

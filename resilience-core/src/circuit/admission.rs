@@ -18,7 +18,7 @@ impl CircuitBreaker {
     /// - Half-open: admitted as a probe while fewer than [`probes`](Self::probes) are
     ///   in flight; otherwise rejected with a [`CircuitOpen`] whose `retry_in` is zero.
     ///
-    /// Rejections count in [`Stats::rejected`]. An admitted call reports its outcome by
+    /// Rejections count in [`Stats::rejected`](super::Stats::rejected). An admitted call reports its outcome by
     /// consuming the [`Permit`].
     ///
     /// # Errors

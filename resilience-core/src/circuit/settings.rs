@@ -5,7 +5,7 @@ use core::time::Duration;
 use super::{CircuitBreaker, Window, ppm_rate};
 
 impl CircuitBreaker {
-    /// The breaker's name, as given to [`CircuitBreakerBuilder::name`].
+    /// The breaker's name, as given to [`CircuitBreakerBuilder::name`](super::CircuitBreakerBuilder::name).
     ///
     /// ```
     /// # use resilience_core::circuit::CircuitBreaker;
@@ -28,7 +28,7 @@ impl CircuitBreaker {
         self.hot.0.config.threshold
     }
 
-    /// The longest open period (see [`CircuitBreakerBuilder::recovery_max`]).
+    /// The longest open period (see [`CircuitBreakerBuilder::recovery_max`](super::CircuitBreakerBuilder::recovery_max)).
     ///
     /// ```
     /// # use std::time::Duration;

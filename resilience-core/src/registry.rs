@@ -361,6 +361,64 @@ pub fn circuits() -> Vec<&'static CircuitBreaker> {
     out
 }
 
+/// Calls `visit` with every breaker of a key (`#[circuit(key = ..)]`'s members) alive
+/// now, each held while it is visited and **not** kept: unlike a lookup by name, a visit
+/// lets the family evict it later. What a fleet-wide store uses to share keyed breakers
+/// without keeping every key for good.
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use resilience_core::{circuit::{Breakers, CircuitBreaker, Scope}, registry};
+///
+/// static LLM: Breakers = Breakers::new(
+///     match CircuitBreaker::builder().name("docs::llm").build() { Ok(b) => b, Err(_) => panic!() },
+///     Scope::PerKey,
+///     NonZeroUsize::new(8).unwrap(),
+/// );
+/// registry::register(&LLM);
+/// drop(LLM.for_key("gpt-4"));
+/// let mut names = Vec::new();
+/// registry::for_each_keyed_circuit(|breaker| names.push(breaker.name().to_owned()));
+/// assert!(names.contains(&"docs::llm/gpt-4".to_owned()));
+/// ```
+pub fn for_each_keyed_circuit(mut visit: impl FnMut(&CircuitBreaker)) {
+    for entry in all() {
+        if let Some(breakers) = serving_as::<Breakers>(entry) {
+            breakers.for_each_keyed(&mut visit);
+        }
+    }
+}
+
+/// Calls `act` with the breaker of a key named `name` if it is alive now, held while
+/// `act` runs and not kept (see [`for_each_keyed_circuit`]); `None` when there is none.
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use resilience_core::{circuit::{Breakers, CircuitBreaker, Scope, State}, registry};
+///
+/// static MODELS: Breakers = Breakers::new(
+///     match CircuitBreaker::builder().name("docs::models").build() { Ok(b) => b, Err(_) => panic!() },
+///     Scope::PerKey,
+///     NonZeroUsize::new(8).unwrap(),
+/// );
+/// registry::register(&MODELS);
+/// drop(MODELS.for_key("claude"));
+/// assert_eq!(registry::with_keyed_circuit("docs::models/claude", |b| b.state()), Some(State::Closed));
+/// assert_eq!(registry::with_keyed_circuit("docs::models/none", |b| b.state()), None);
+/// ```
+pub fn with_keyed_circuit<R>(name: &str, act: impl FnOnce(&CircuitBreaker) -> R) -> Option<R> {
+    let mut act = Some(act);
+    let mut answer = None;
+    for_each_keyed_circuit(|breaker| {
+        if breaker.name() == name {
+            if let Some(act) = act.take() {
+                answer = Some(act(breaker));
+            }
+        }
+    });
+    answer
+}
+
 /// Registers `protection` unless one of its type, kind and name is registered already:
 /// then returns that one, so that everything given one name shares one instance (the
 /// first to register; a later one whose settings differ, as `same` tells, gets a `warn`

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use resilience_core::circuit::{CircuitBreaker, State};
 
+use crate::keyed::{self, Keyed};
 use crate::store::Inner;
 
 /// The longest open period a value may advise: past it the value is not one a replica
@@ -92,6 +93,10 @@ struct Fleet {
     /// The breakers watched already, by address: a named policy's breaker is remade
     /// under the same name when its file changes, and the new one is watched too.
     seen: HashSet<usize>,
+    /// The keyed breakers' published periods.
+    keyed: Keyed,
+    /// Keyed breakers whose key holds a value no replica wrote (said once).
+    keyed_foreign: HashSet<String>,
     reachable: bool,
 }
 
@@ -109,6 +114,8 @@ pub(crate) fn start(store: Arc<Inner>) {
         store: store.clone(),
         breakers: Vec::new(),
         seen: HashSet::new(),
+        keyed: Keyed::default(),
+        keyed_foreign: HashSet::new(),
         reachable: true,
     };
     store.spawn(fleet.run());
@@ -121,9 +128,7 @@ impl Fleet {
         loop {
             ticks.tick().await;
             self.find_new_breakers();
-            if !self.breakers.is_empty() {
-                self.poll().await;
-            }
+            self.poll().await;
         }
     }
 
@@ -133,7 +138,7 @@ impl Fleet {
     fn find_new_breakers(&mut self) {
         for breaker in resilience_core::registry::circuits() {
             if first_look(&mut self.seen, breaker) {
-                let key = format!("{}cb:{}", self.store.prefix, breaker.name());
+                let key = self.key_of(breaker.name());
                 self.store.spawn(publish_open_periods(
                     self.store.clone(),
                     breaker,
@@ -149,9 +154,27 @@ impl Fleet {
     }
 
     /// One look at every breaker's key: a closed breaker whose key holds another
-    /// replica's open period opens for what is left of it.
+    /// replica's open period opens for what is left of it. Keyed breakers first publish
+    /// the periods their own outcomes started since the last look (see `keyed.rs`).
     async fn poll(&mut self) {
-        let keys: Vec<String> = self.breakers.iter().map(|b| b.key.clone()).collect();
+        let keyed = self.keyed.look();
+        for seen in &keyed {
+            if let Some(left) = seen.to_publish {
+                let key = self.key_of(&seen.name);
+                let mut foreign = self.keyed_foreign.contains(&seen.name);
+                if publish(&self.store, &seen.name, &key, left, &mut foreign).await {
+                    self.keyed.published(&seen.name, left);
+                }
+                if foreign {
+                    self.keyed_foreign.insert(seen.name.clone());
+                }
+            }
+        }
+        let mut keys: Vec<String> = self.breakers.iter().map(|b| b.key.clone()).collect();
+        keys.extend(keyed.iter().map(|seen| self.key_of(&seen.name)));
+        if keys.is_empty() {
+            return;
+        }
         let reply = self
             .store
             .script_round_trip(&self.store.breaker_read, &keys, &[])
@@ -169,19 +192,14 @@ impl Fleet {
                 "shared breaker periods reachable again"
             );
         }
-        for (shared, left) in self.breakers.iter_mut().zip(reply) {
-            match Advice::from_reply(left) {
+        let (own, of_keys) = reply.split_at(self.breakers.len());
+        for (shared, left) in self.breakers.iter_mut().zip(own) {
+            match Advice::from_reply(*left) {
                 Advice::None => shared.foreign = false,
                 Advice::Foreign => {
                     if !shared.foreign {
                         shared.foreign = true;
-                        tracing::warn!(
-                            target: "resilience",
-                            name = shared.breaker.name(),
-                            key = %shared.key,
-                            store = self.store.shown(),
-                            "shared breaker key holds a value no replica wrote: ignored"
-                        );
+                        foreign_value(&self.store, shared.breaker.name(), &shared.key, "ignored");
                     }
                 }
                 Advice::Open(left) => {
@@ -192,6 +210,30 @@ impl Fleet {
                 }
             }
         }
+        for (seen, left) in keyed.iter().zip(of_keys) {
+            match Advice::from_reply(*left) {
+                Advice::None => {
+                    self.keyed_foreign.remove(&seen.name);
+                }
+                Advice::Foreign => {
+                    if self.keyed_foreign.insert(seen.name.clone()) {
+                        let key = self.key_of(&seen.name);
+                        foreign_value(&self.store, &seen.name, &key, "ignored");
+                    }
+                }
+                Advice::Open(left) => {
+                    self.keyed_foreign.remove(&seen.name);
+                    if keyed::advise(&seen.name, left) {
+                        self.store.counters.advised.fetch_add(1, Relaxed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The store key of the breaker named `name`.
+    fn key_of(&self, name: &str) -> String {
+        format!("{}cb:{}", self.store.prefix, name)
     }
 
     fn unreachable(&mut self, reason: &str) {
@@ -220,43 +262,51 @@ async fn publish_open_periods(store: Arc<Inner>, breaker: &'static CircuitBreake
     let mut states = breaker.subscribe();
     let mut foreign = false;
     loop {
-        let open = *states.borrow_and_update() == State::Open;
-        if open && !breaker.opened_by_advice() {
-            if let Some(left) = breaker.open_remaining().filter(|left| !left.is_zero()) {
-                // Rounded up, so that the key never expires before the period ends.
-                let millis = left.as_micros().div_ceil(1_000).to_string();
-                let reply = store
-                    .script_round_trip(
-                        &store.breaker_publish,
-                        std::slice::from_ref(&key),
-                        &[millis],
-                    )
-                    .await;
-                match reply.as_deref() {
-                    Ok([1]) => {
-                        store.counters.published.fetch_add(1, Relaxed);
-                        foreign = false;
-                    }
-                    Ok([-2]) if !foreign => {
-                        foreign = true;
-                        tracing::warn!(
-                            target: "resilience",
-                            name = breaker.name(),
-                            key = %key,
-                            store = store.shown(),
-                            "shared breaker key holds a value no replica wrote: not published"
-                        );
-                    }
-                    // A longer period is there already; or Redis is unreachable, which
-                    // the poller reports.
-                    _ => {}
-                }
-            }
+        states.borrow_and_update();
+        if let Some(left) = keyed::own_open_period(breaker) {
+            publish(&store, breaker.name(), &key, left, &mut foreign).await;
         }
         if states.changed().await.is_err() {
             return;
         }
     }
+}
+
+/// Publishes an open period of `left` from now under `key`; whether it was (not when a
+/// longer one is there, the key holds a value no replica wrote, or Redis does not
+/// answer, which the poller reports). `foreign`: that value was reported already.
+async fn publish(store: &Inner, name: &str, key: &str, left: Duration, foreign: &mut bool) -> bool {
+    // Rounded up, so that the key never expires before the period ends.
+    let millis = left.as_micros().div_ceil(1_000).to_string();
+    let reply = store
+        .script_round_trip(&store.breaker_publish, &[key.to_owned()], &[millis])
+        .await;
+    match reply.as_deref() {
+        Ok([1]) => {
+            store.counters.published.fetch_add(1, Relaxed);
+            *foreign = false;
+            true
+        }
+        Ok([-2]) => {
+            if !*foreign {
+                *foreign = true;
+                foreign_value(store, name, key, "not published");
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// Says that `key` holds a value no replica wrote, and what is done about it.
+fn foreign_value(store: &Inner, name: &str, key: &str, done: &str) {
+    tracing::warn!(
+        target: "resilience",
+        name,
+        key,
+        store = store.shown(),
+        "shared breaker key holds a value no replica wrote: {done}"
+    );
 }
 
 #[cfg(test)]

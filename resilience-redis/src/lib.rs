@@ -112,6 +112,15 @@
 //! isolated is left alone. None of this runs on a call's path: the store watches the
 //! breakers' transitions ([`CircuitBreaker::subscribe`]) on its own thread.
 //!
+//! A key's breaker (`#[circuit(key = model)]`) is shared key by key, under
+//! `{prefix}cb:{family}/{key}`, without being kept: a family may evict an idle key, so
+//! the store holds none. At each probe interval it visits the keyed breakers alive then,
+//! publishes the periods their own outcomes started since the last visit, and advises
+//! the closed ones in the same round trip as the others. So another replica's key is
+//! refused within two intervals of the open (one to publish, one to read) rather than
+//! one, and a replica that has not used a key yet is advised at the first interval
+//! after its first call of it.
+//!
 //! [`CircuitBreaker::register`]: resilience_core::circuit::CircuitBreaker::register
 //! [`CircuitBreaker::open_for`]: resilience_core::circuit::CircuitBreaker::open_for
 //! [`CircuitBreaker::subscribe`]: resilience_core::circuit::CircuitBreaker::subscribe
@@ -173,6 +182,7 @@ mod breaker;
 mod budget;
 mod builder;
 mod error;
+mod keyed;
 mod limit;
 mod script;
 mod store;

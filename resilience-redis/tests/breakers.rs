@@ -12,13 +12,34 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use resilience_core::circuit::{CircuitBreaker, State};
+use std::num::NonZeroUsize;
+
+use resilience_core::circuit::{Breakers, CircuitBreaker, Scope, State};
 use resilience_redis::RedisStore;
 use server::RedisServer;
 
 /// The breaker both replicas declare.
 const NAME: &str = "shared-breaker";
 const KEY: &str = "cb-test:cb:shared-breaker";
+/// The keyed family both replicas declare (`#[circuit(key = model)]`), the key one
+/// replica trips, and another key of it.
+static MODELS: Breakers = Breakers::new(
+    match CircuitBreaker::builder()
+        .name("shared-models")
+        .threshold(2)
+        .recovery(Duration::from_millis(RECOVERY_MS))
+        .success_threshold(1)
+        .build()
+    {
+        Ok(breaker) => breaker,
+        Err(_) => panic!(),
+    },
+    Scope::PerKey,
+    NonZeroUsize::new(16).unwrap(),
+);
+const KEYED: &str = "gpt-4";
+const OTHER_KEY: &str = "claude";
+const KEYED_KEY: &str = "cb-test:cb:shared-models/gpt-4";
 /// The breaker's recovery, and the poll interval (the store's probe).
 const RECOVERY_MS: u64 = 2_000;
 const POLL_MS: u64 = 100;
@@ -78,7 +99,16 @@ fn child() {
 /// Starts a replica in `role` (`trip`, `watch`, or `watch-fail`: its first probe after
 /// a refusal fails) that begins at `start` and runs `run_ms`.
 fn spawn(url: &str, role: &str, start: u64, run_ms: u64) -> Child {
-    Command::new(std::env::current_exe().unwrap())
+    spawn_with(url, role, start, run_ms, false)
+}
+
+/// [`spawn`], with the keyed family's `gpt-4` breaker in place of the function's.
+fn spawn_with(url: &str, role: &str, start: u64, run_ms: u64, keyed: bool) -> Child {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    if keyed {
+        command.env("CHILD_KEYED", "1");
+    }
+    command
         .args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env("RESILIENCE_BREAKER_CHILD", "1")
         .env("CHILD_URL", url)
@@ -137,7 +167,14 @@ fn run_child() {
             .build()
             .unwrap(),
     ));
-    let breaker = breaker.register();
+    // Keyed: the breakers of `MODELS`, one per key, each looked up per call as
+    // `#[circuit(key = ..)]` does (so none is kept, and the store may not hold one).
+    let keyed = std::env::var_os("CHILD_KEYED").is_some();
+    if keyed {
+        resilience_core::registry::register(&MODELS);
+    } else {
+        breaker.register();
+    }
     let store = resilience_redis::install(
         RedisStore::builder(var("CHILD_URL"))
             .prefix("cb-test:")
@@ -156,6 +193,15 @@ fn run_child() {
     sleep_until(start);
     while now_ms() < start + run_ms {
         let at = now_ms() - start;
+        let member = keyed.then(|| MODELS.for_key(KEYED).unwrap());
+        let breaker: &CircuitBreaker = member.as_deref().map_or(breaker, |kept| &**kept);
+        if keyed {
+            // Another key of the family: its breaker never refuses here.
+            match MODELS.for_key(OTHER_KEY).unwrap().try_acquire() {
+                Ok(permit) => permit.success(),
+                Err(_) => *seen.entry("other_key_refused").or_insert(0) += 1,
+            }
+        }
         if trip && !tripped && at >= TRIP_AT_MS {
             tripped = true;
             for _ in 0..2 {
@@ -196,6 +242,8 @@ fn run_child() {
     let stats = store.stats();
     seen.insert("published", stats.published);
     seen.insert("advised", stats.advised);
+    let member = keyed.then(|| MODELS.for_key(KEYED).unwrap());
+    let breaker: &CircuitBreaker = member.as_deref().map_or(breaker, |kept| &**kept);
     seen.insert("closed", u64::from(breaker.state() == State::Closed));
     let line: Vec<String> = seen.iter().map(|(k, v)| format!("{k}={v}")).collect();
     println!("CHILD {}", line.join(" "));
@@ -339,4 +387,44 @@ fn with_redis_down_each_breaker_decides_alone() {
             report.output
         );
     }
+}
+
+/// A key's breaker is shared key by key: the other replica's `gpt-4` breaker refuses
+/// within two polls of the open (one to publish it, one to read it), its `claude`
+/// breaker never does, and neither replica keeps a key's breaker to share it.
+#[test]
+fn a_keyed_breakers_open_period_is_shared_for_that_key_only() {
+    let _one = serial();
+    let server = RedisServer::start();
+    let start = now_ms() + 600;
+    let trip = spawn_with(&server.url(), "trip", start, RUN_MS, true);
+    let watch = spawn_with(&server.url(), "watch", start, RUN_MS, true);
+    let (trip, watch) = (collect(trip), collect(watch));
+    eprintln!("opener {:?}\nother {:?}", trip.values, watch.values);
+    let opened = trip.get("opened_at");
+    assert_eq!(trip.get("published"), 1, "{trip:?}");
+    assert_eq!(trip.get("advised"), 0, "{trip:?}");
+    let first = watch.get("first_refused");
+    assert!(
+        first >= opened && first <= opened + 2 * POLL_MS + SLACK_MS,
+        "opened at {opened}, refused from {first}: {watch:?}"
+    );
+    let readmitted = watch.get("readmitted");
+    assert!(
+        readmitted >= opened + RECOVERY_MS - 20 && readmitted <= opened + RECOVERY_MS + SLACK_MS,
+        "readmitted at {readmitted}, opened at {opened}: {watch:?}"
+    );
+    assert_eq!(watch.get("advised"), 1, "{watch:?}");
+    assert_eq!(watch.get("published"), 0, "advice is not echoed: {watch:?}");
+    for report in [&trip, &watch] {
+        assert!(
+            !report.values.contains_key("other_key_refused"),
+            "another key is another failure domain: {report:?}"
+        );
+        assert_eq!(report.get("closed"), 1, "{report:?}");
+    }
+    assert_eq!(
+        server.command(&["EXISTS", KEYED_KEY]).as_deref(),
+        Some(":0")
+    );
 }

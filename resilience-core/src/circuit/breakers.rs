@@ -402,6 +402,15 @@ impl Breakers {
         }
     }
 
+    /// Calls `visit` with each breaker of a key alive now (none for breakers without a
+    /// key), each held while it is visited and not kept: eviction goes on.
+    pub(crate) fn for_each_keyed(&'static self, visit: &mut dyn FnMut(&CircuitBreaker)) {
+        let owner = self.owner();
+        if matches!(owner.scope, Scope::PerKey | Scope::PerTypeAndKey) {
+            owner.members.for_each(|_, kept| visit(&kept.0));
+        }
+    }
+
     /// Whether this one is listed, or stands for another (a later one with a shared
     /// name).
     pub(crate) fn is_owner(&'static self) -> bool {

@@ -40,7 +40,7 @@ pub struct HedgePolicyBuilder {
 }
 
 /// The most extra calls one hedged call may start.
-const MAX_EXTRA: u32 = 64;
+pub(crate) const MAX_EXTRA: u32 = 64;
 
 impl HedgePolicy {
     /// A builder starting from the defaults (`after` 1 s, `max` 1).

@@ -127,22 +127,18 @@ impl Attribute for StreamAttr {
             let idle = idle.to_tokens();
             builder = quote!(#builder.idle(#idle));
         }
-        let resolved = match self.policy.get() {
-            None => quote!(&POLICY),
+        let literal = quote! {
+            static POLICY: #private::StreamPolicy =
+                #private::ConfigError::unwrap_const(#builder.build());
+        };
+        let policy = match self.policy.get() {
+            None => quote!({ #literal &POLICY }),
             Some(Shared::Expr(existing)) => quote!(#existing),
             Some(Shared::Name(name)) => quote! {{
+                #literal
                 #private::config_feature::<()>();
                 static SITE: #private::NamedStream = #private::NamedStream::new(#name, &POLICY);
                 SITE.get()
-            }},
-        };
-        let policy = match self.policy.get() {
-            // An existing policy: no literal one to build.
-            Some(Shared::Expr(_)) => resolved,
-            _ => quote! {{
-                static POLICY: #private::StreamPolicy =
-                    #private::ConfigError::unwrap_const(#builder.build());
-                #resolved
             }},
         };
         // Call `index` among `count`: `right` `index` times, then `left` unless last

@@ -3,6 +3,7 @@
 use core::time::Duration;
 
 use super::{Entries, Reader};
+use crate::hedge::MAX_EXTRA;
 use crate::named::FileError;
 
 /// `[name.hedge]`: what the file sets of a hedge's settings.
@@ -19,12 +20,9 @@ pub(in crate::named) struct StreamFile {
     pub(in crate::named) idle: Option<Duration>,
 }
 
-pub(super) const HEDGE_KEYS: &[&str] = &["after", "max"];
+const HEDGE_KEYS: &[&str] = &["after", "max"];
 
-pub(super) const STREAM_KEYS: &[&str] = &["first", "idle"];
-
-/// The most extra calls a hedge may start, as `HedgePolicyBuilder::max` checks it.
-const MAX_EXTRA: u32 = 64;
+const STREAM_KEYS: &[&str] = &["first", "idle"];
 
 impl Reader<'_> {
     /// The table, checked as the builder checks it (`max` from 1 to 64; `after` may be

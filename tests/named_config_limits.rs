@@ -334,3 +334,53 @@ async fn named_sites_are_listed_from_start_up_and_found_as_the_instance_their_ca
     assert_eq!(entry.status().get("requests_left"), Some(&Value::Count(19)));
     assert_eq!(registry::bulkhead("listed_pool").unwrap().max(), 5);
 }
+
+/// A fleet-wide store (what `resilience-redis` installs) with room for one call per
+/// limiter it attaches, for the limiters named `named_fleet`.
+struct OneCallEach;
+
+impl resilience::rate_limit::shared::LimitStore for OneCallEach {
+    fn attach(
+        &self,
+        limiter: &'static resilience::RateLimiter,
+    ) -> Option<std::sync::Arc<dyn resilience::rate_limit::shared::SharedLimit>> {
+        struct OneCall(std::sync::atomic::AtomicBool);
+        impl resilience::rate_limit::shared::SharedLimit for OneCall {
+            fn take(&self, _: u64) -> Result<(), resilience::rate_limit::shared::NotNow> {
+                match self.0.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    false => Ok(()),
+                    true => Err(resilience::rate_limit::shared::NotNow {
+                        wait: Duration::from_secs(3_600),
+                        limit: resilience::rate_limit::Limit::Requests,
+                    }),
+                }
+            }
+        }
+        (limiter.name() == "named_fleet")
+            .then(|| std::sync::Arc::new(OneCall(Default::default())) as _)
+    }
+}
+
+#[rate_limit(policy = "fleet", requests = 100, per = 1s, max_wait = 1s, name = "named_fleet")]
+async fn fleet_call() -> Result<(), Refused> {
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_limiter_counts_against_the_fleet_store_and_so_does_the_one_a_file_makes() {
+    let _turn = TURN.lock().await;
+    // The only store this test binary installs; it attaches `named_fleet` only.
+    resilience::rate_limit::shared::install(Box::new(OneCallEach)).unwrap();
+    named::load_str("policies.toml", "").unwrap();
+    assert!(fleet_call().await.is_ok());
+    assert!(
+        fleet_call().await.is_err(),
+        "the literal limiter has room for 100, the fleet for one"
+    );
+    named::load_str("policies.toml", "[fleet.rate_limit]\nrequests = 50\n").unwrap();
+    assert!(fleet_call().await.is_ok(), "a new limiter, attached anew");
+    assert!(
+        fleet_call().await.is_err(),
+        "and held to the fleet's room too"
+    );
+}

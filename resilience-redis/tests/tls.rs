@@ -91,7 +91,9 @@ impl TlsRedis {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server on PATH (Debian package `redis-server`; scripts/test installs it)");
+            .expect(
+                "redis-server on PATH (Debian package `redis-server`; scripts/test installs it)",
+            );
         let server = TlsRedis {
             port,
             dir,

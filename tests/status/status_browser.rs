@@ -116,7 +116,9 @@ fn chromium() -> PathBuf {
             return path;
         }
     }
-    panic!("no chromium found: run the tests with `scripts/test` (it installs it), `apt-get install -y chromium`, or set CHROMIUM");
+    panic!(
+        "no chromium found: run the tests with `scripts/test` (it installs it), `apt-get install -y chromium`, or set CHROMIUM"
+    );
 }
 
 /// Runs the browser on `url` with `args`, for at most [`BROWSER_TIMEOUT`]; its stdout.

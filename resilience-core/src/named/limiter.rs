@@ -17,6 +17,10 @@ use crate::rate_limit::{RateLimiter, RateLimiterBuilder};
 /// calls a new, full limiter (a limiter's rates are fixed when it is made), and calls
 /// waiting in the old one finish there.
 ///
+/// With a fleet-wide store installed ([`shared::install`](crate::rate_limit::shared::install),
+/// what `resilience-redis` does), each of these limiters counts against the fleet under
+/// its name, as `#[rate_limit]`'s does.
+///
 /// A file's `tokens` for a function whose attribute counts no tokens (no `tokens`,
 /// hence no `cost` or `usage`) holds nothing back, and says so in a warning event.
 ///
@@ -72,11 +76,13 @@ impl NamedLimiter {
     /// assert_eq!(SITE.get().requests(), Some(4));
     /// ```
     pub fn get(&'static self) -> &'static RateLimiter {
-        cached(&self.cache, self.name, "rate_limit", |policy| match policy
-            .and_then(|policy| policy.rate_limit)
-        {
-            None => &self.literal,
-            Some(file) => self.made_from(file),
+        cached(&self.cache, self.name, "rate_limit", |policy| {
+            let limiter = match policy.and_then(|policy| policy.rate_limit) {
+                None => &self.literal,
+                Some(file) => self.made_from(file),
+            };
+            // Shared through a fleet-wide store under its name, as `#[rate_limit]`'s is.
+            limiter.share_unlisted()
         })
     }
 

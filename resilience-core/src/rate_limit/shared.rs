@@ -213,6 +213,15 @@ impl RateLimiter {
         attached.as_deref()
     }
 
+    /// Makes this limiter consult the installed store under its name, as a registered
+    /// one does, without being registered by name: a named policy's limiters (the
+    /// registry lists their site, which answers the one in use), each remade by a
+    /// reload under the same name and shared under it.
+    pub(crate) fn share_unlisted(&'static self) -> &'static Self {
+        let _ = self.shared.set(self);
+        self
+    }
+
     /// Attaches a keyed family's new member for `key`, when a store is installed.
     pub(crate) fn attach_member(&self, key: &str) {
         if let Some(store) = STORE.get() {

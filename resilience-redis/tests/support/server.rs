@@ -30,7 +30,9 @@ impl RedisServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server on PATH (Debian package `redis-server`; scripts/test installs it)");
+            .expect(
+                "redis-server on PATH (Debian package `redis-server`; scripts/test installs it)",
+            );
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(3);
         while self.command(&["PING"]).as_deref() != Some("+PONG") {

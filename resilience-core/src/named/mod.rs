@@ -34,7 +34,7 @@
 //!
 //! - [`load`] reads a file, [`load_str`] a text; loading again (a reload) changes the
 //!   settings of the **next** calls of every named site, no restart; a call in flight
-//!   keeps the settings it started with.
+//!   keeps the settings it started with. [`watch`] reloads a file whenever it changes.
 //! - An unknown key, a bad duration or a value of the wrong type is a [`FileError`]
 //!   naming the file, line and key, and nothing of that file is applied.
 //! - A missing file, or a file without the name: the attribute's literals apply, with a
@@ -71,6 +71,7 @@ mod protection;
 mod site;
 mod store;
 mod stream;
+mod watch;
 
 use std::path::Path;
 
@@ -82,6 +83,7 @@ pub use limiter::NamedLimiter;
 pub use parse::Policies;
 pub use site::{NamedRetry, NamedTimeout};
 pub use stream::NamedStream;
+pub use watch::{Watch, WatchError, watch};
 
 /// Loads `path` and makes its policies the ones named sites use from their next call.
 ///

@@ -1,29 +1,7 @@
-use resilience::stream::Stream;
-use resilience::{EmptyStream, TimedOut};
+#[path = "support/mod.rs"]
+mod support;
 
-#[derive(Debug)]
-struct ApiError;
-impl From<TimedOut> for ApiError {
-    fn from(_: TimedOut) -> Self {
-        ApiError
-    }
-}
-impl From<EmptyStream> for ApiError {
-    fn from(_: EmptyStream) -> Self {
-        ApiError
-    }
-}
-
-struct Chunks;
-impl Stream for Chunks {
-    type Item = Result<String, ApiError>;
-    fn poll_next(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        std::task::Poll::Ready(None)
-    }
-}
+use support::{ApiError, Chunks};
 
 #[resilience::stream(first = 10s)]
 async fn chat() -> Result<Chunks, ApiError> {

@@ -1,29 +1,8 @@
+#[path = "support/mod.rs"]
+mod support;
+
 use resilience::stream::Stream;
-use resilience::{EmptyStream, TimedOut};
-
-#[derive(Debug)]
-struct ApiError;
-impl From<TimedOut> for ApiError {
-    fn from(_: TimedOut) -> Self {
-        ApiError
-    }
-}
-impl From<EmptyStream> for ApiError {
-    fn from(_: EmptyStream) -> Self {
-        ApiError
-    }
-}
-
-struct Chunks;
-impl Stream for Chunks {
-    type Item = Result<String, ApiError>;
-    fn poll_next(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        std::task::Poll::Ready(None)
-    }
-}
+use support::{ApiError, Chunks};
 
 #[resilience::stream(first = 10s, idle = 0s)]
 async fn chat() -> Result<impl Stream<Item = Result<String, ApiError>>, ApiError> {

@@ -72,8 +72,18 @@ pub fn watch(path: impl AsRef<Path>, every: Duration) -> Result<Watch, WatchErro
     }
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| WatchError::NoRuntime)?;
     let path = path.as_ref().to_path_buf();
-    let last = std::fs::read_to_string(&path).ok();
-    load(&path)?;
+    // Read once: what is loaded is what later reads are compared with.
+    let last = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            load_str(&path.display().to_string(), &text)?;
+            Some(text)
+        }
+        // Missing: the literals, with a warning; unreadable: the error.
+        Err(_) => {
+            load(&path)?;
+            None
+        }
+    };
     let task = runtime.spawn(rereads(path, every, last));
     Ok(Watch { task })
 }

@@ -57,6 +57,7 @@ mod race;
 
 use core::future::Future;
 
+#[cfg(feature = "config")]
 pub(crate) use policy::MAX_EXTRA;
 pub use policy::{HedgePolicy, HedgePolicyBuilder};
 pub use race::Hedged;

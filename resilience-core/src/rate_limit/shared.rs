@@ -217,6 +217,7 @@ impl RateLimiter {
     /// one does, without being registered by name: a named policy's limiters (the
     /// registry lists their site, which answers the one in use), each remade by a
     /// reload under the same name and shared under it.
+    #[cfg(feature = "config")]
     pub(crate) fn share_unlisted(&'static self) -> &'static Self {
         let _ = self.shared.set(self);
         self

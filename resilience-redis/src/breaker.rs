@@ -93,10 +93,8 @@ struct Fleet {
     /// The breakers watched already, by address: a named policy's breaker is remade
     /// under the same name when its file changes, and the new one is watched too.
     seen: HashSet<usize>,
-    /// The keyed breakers' published periods.
+    /// What the keyed breakers' keys were told and said.
     keyed: Keyed,
-    /// Keyed breakers whose key holds a value no replica wrote (said once).
-    keyed_foreign: HashSet<String>,
     reachable: bool,
 }
 
@@ -115,7 +113,6 @@ pub(crate) fn start(store: Arc<Inner>) {
         breakers: Vec::new(),
         seen: HashSet::new(),
         keyed: Keyed::default(),
-        keyed_foreign: HashSet::new(),
         reachable: true,
     };
     store.spawn(fleet.run());
@@ -158,20 +155,18 @@ impl Fleet {
     /// the periods their own outcomes started since the last look (see `keyed.rs`).
     async fn poll(&mut self) {
         let keyed = self.keyed.look();
-        for seen in &keyed {
+        let keyed_keys: Vec<String> = keyed.iter().map(|seen| self.key_of(&seen.name)).collect();
+        for (seen, key) in keyed.iter().zip(&keyed_keys) {
             if let Some(left) = seen.to_publish {
-                let key = self.key_of(&seen.name);
-                let mut foreign = self.keyed_foreign.contains(&seen.name);
-                if publish(&self.store, &seen.name, &key, left, &mut foreign).await {
+                let mut foreign = self.keyed.foreign(&seen.name);
+                if publish(&self.store, &seen.name, key, left, &mut foreign).await {
                     self.keyed.published(&seen.name, left);
                 }
-                if foreign {
-                    self.keyed_foreign.insert(seen.name.clone());
-                }
+                self.keyed.set_foreign(&seen.name, foreign);
             }
         }
         let mut keys: Vec<String> = self.breakers.iter().map(|b| b.key.clone()).collect();
-        keys.extend(keyed.iter().map(|seen| self.key_of(&seen.name)));
+        keys.extend(keyed_keys.iter().cloned());
         if keys.is_empty() {
             return;
         }
@@ -194,40 +189,27 @@ impl Fleet {
         }
         let (own, of_keys) = reply.split_at(self.breakers.len());
         for (shared, left) in self.breakers.iter_mut().zip(own) {
-            match Advice::from_reply(*left) {
-                Advice::None => shared.foreign = false,
-                Advice::Foreign => {
-                    if !shared.foreign {
-                        shared.foreign = true;
-                        foreign_value(&self.store, shared.breaker.name(), &shared.key, "ignored");
-                    }
-                }
-                Advice::Open(left) => {
-                    shared.foreign = false;
-                    if shared.breaker.state() == State::Closed && shared.breaker.open_for(left) {
-                        self.store.counters.advised.fetch_add(1, Relaxed);
-                    }
-                }
-            }
+            let breaker = shared.breaker;
+            heed(
+                &self.store,
+                Advice::from_reply(*left),
+                breaker.name(),
+                &shared.key,
+                &mut shared.foreign,
+                |left| breaker.state() == State::Closed && breaker.open_for(left),
+            );
         }
-        for (seen, left) in keyed.iter().zip(of_keys) {
-            match Advice::from_reply(*left) {
-                Advice::None => {
-                    self.keyed_foreign.remove(&seen.name);
-                }
-                Advice::Foreign => {
-                    if self.keyed_foreign.insert(seen.name.clone()) {
-                        let key = self.key_of(&seen.name);
-                        foreign_value(&self.store, &seen.name, &key, "ignored");
-                    }
-                }
-                Advice::Open(left) => {
-                    self.keyed_foreign.remove(&seen.name);
-                    if keyed::advise(&seen.name, left) {
-                        self.store.counters.advised.fetch_add(1, Relaxed);
-                    }
-                }
-            }
+        for ((seen, key), left) in keyed.iter().zip(&keyed_keys).zip(of_keys) {
+            let mut foreign = self.keyed.foreign(&seen.name);
+            heed(
+                &self.store,
+                Advice::from_reply(*left),
+                &seen.name,
+                key,
+                &mut foreign,
+                |left| keyed::advise(&seen.name, left),
+            );
+            self.keyed.set_foreign(&seen.name, foreign);
         }
     }
 
@@ -295,6 +277,34 @@ async fn publish(store: &Inner, name: &str, key: &str, left: Duration, foreign: 
             false
         }
         _ => false,
+    }
+}
+
+/// Acts on what one breaker's key says: another replica's period opens it for what is
+/// left (`open`, which says whether it did: only a closed breaker opens); a value no
+/// replica wrote is reported once (`foreign`: reported already, until the key is clear).
+fn heed(
+    store: &Inner,
+    advice: Advice,
+    name: &str,
+    key: &str,
+    foreign: &mut bool,
+    open: impl FnOnce(Duration) -> bool,
+) {
+    match advice {
+        Advice::None => *foreign = false,
+        Advice::Foreign => {
+            if !*foreign {
+                *foreign = true;
+                foreign_value(store, name, key, "ignored");
+            }
+        }
+        Advice::Open(left) => {
+            *foreign = false;
+            if open(left) {
+                store.counters.advised.fetch_add(1, Relaxed);
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 //! [`registry::for_each_keyed_circuit`]: resilience_core::registry::for_each_keyed_circuit
 //! [`registry::with_keyed_circuit`]: resilience_core::registry::with_keyed_circuit
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use resilience_core::circuit::{CircuitBreaker, State};
@@ -29,11 +29,15 @@ pub(crate) struct Seen {
     pub(crate) to_publish: Option<Duration>,
 }
 
-/// The keyed breakers' open periods this replica published, to publish each once.
+/// What this replica told and heard of the keyed breakers' keys: the open periods it
+/// published, to publish each once, and the keys holding a value no replica wrote, to
+/// say so once.
 #[derive(Default)]
 pub(crate) struct Keyed {
     /// The end of the last period published, per breaker name.
     published: HashMap<String, Instant>,
+    /// Breakers whose key held a value no replica wrote at the last look.
+    foreign: HashSet<String>,
 }
 
 impl Keyed {
@@ -56,7 +60,23 @@ impl Keyed {
         });
         // What ended, or was evicted, no longer needs remembering.
         self.published.retain(|_, until| *until > now);
+        self.foreign
+            .retain(|name| seen.iter().any(|alive| alive.name == *name));
         seen
+    }
+
+    /// Whether `name`'s key was reported holding a value no replica wrote.
+    pub(crate) fn foreign(&self, name: &str) -> bool {
+        self.foreign.contains(name)
+    }
+
+    /// Records whether `name`'s key holds a value no replica wrote (reported).
+    pub(crate) fn set_foreign(&mut self, name: &str, foreign: bool) {
+        if foreign {
+            self.foreign.insert(name.to_owned());
+        } else {
+            self.foreign.remove(name);
+        }
     }
 
     /// `name`'s period of `left` from now is published.

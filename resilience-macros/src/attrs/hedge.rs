@@ -171,9 +171,8 @@ impl Attribute for Hedge {
         }
         let max = match (self.max.get(), self.agents.get()) {
             (Some(max), _) => Some(max.to_tokens()),
-            (None, Some(agents)) => {
-                let count = u32::try_from(agents.len()).unwrap_or(u32::MAX);
-                let count = proc_macro2::Literal::u32_unsuffixed(count);
+            (None, Some(_)) => {
+                let count = proc_macro2::Literal::u32_unsuffixed(self.agent_count());
                 Some(quote!(#count))
             }
             (None, None) => None,
@@ -202,8 +201,7 @@ impl Attribute for Hedge {
                 };
             }
             Some(Shared::Name(name)) => {
-                let agents = self.agents.get().map_or(0, Vec::len);
-                let agents = u32::try_from(agents).unwrap_or(u32::MAX);
+                let agents = self.agent_count();
                 let site = hidden("NAMED_HEDGE");
                 quote! {{
                     #private::config_feature::<()>();
@@ -234,5 +232,13 @@ impl Attribute for Hedge {
 
     fn forks(&self) -> bool {
         true
+    }
+}
+
+impl Hedge {
+    /// How many agents the copies call (0: none), which fixes `max`.
+    fn agent_count(&self) -> u32 {
+        let agents = self.agents.get().map_or(0, Vec::len);
+        u32::try_from(agents).unwrap_or(u32::MAX)
     }
 }

@@ -35,6 +35,29 @@ fn fleet_between(reports: &[fleet::Report], from: u64, to: u64) -> u64 {
     reports.iter().map(|r| r.between(from, to)).sum()
 }
 
+/// Every replica went on while Redis was `what` (from 1.2 s to 2 s), under its local
+/// share of the limit: 40 / 3 = 13 a second, with room for the lease it held.
+fn each_went_on_under_its_share(reports: &[fleet::Report], what: &str) {
+    for report in reports {
+        let out = report.between(1_200, 2_000);
+        assert!(out > 0, "no call while Redis was {what}: {reports:?}");
+        assert!(
+            out <= 13 + 11,
+            "more than its share while {what}: {reports:?}"
+        );
+    }
+}
+
+/// Every replica fell back to its local share and rejoined the fleet.
+fn each_fell_back_and_rejoined(reports: &[fleet::Report]) {
+    for report in reports {
+        assert!(
+            report.stats[3] >= 1 && report.stats[4] >= 1,
+            "fell back and rejoined: {reports:?}"
+        );
+    }
+}
+
 #[test]
 fn three_processes_share_one_limit() {
     let _one = support::serial();
@@ -78,19 +101,8 @@ fn killed_and_restarted_empty_the_fleet_goes_on_locally_then_rejoins() {
     fleet::at(start, 2_000);
     server.restart_empty();
     let reports = fleet::collect(children);
-    for report in &reports {
-        // Calls went on under the local share (40 / 3 = 13 a second) while it was down.
-        let down = report.between(1_200, 2_000);
-        assert!(down > 0, "no call while Redis was down: {reports:?}");
-        assert!(
-            down <= 13 + 11,
-            "more than its share while down: {reports:?}"
-        );
-        assert!(
-            report.stats[3] >= 1 && report.stats[4] >= 1,
-            "fell back and rejoined: {reports:?}"
-        );
-    }
+    each_went_on_under_its_share(&reports, "down");
+    each_fell_back_and_rejoined(&reports);
     // Back on the fleet's quota: a fresh burst (Redis lost the buckets) and the rate.
     let after = fleet_between(&reports, 2_500, 3_500);
     assert!(
@@ -114,18 +126,8 @@ fn paused_the_fleet_goes_on_locally_then_rejoins() {
     fleet::at(start, 2_000);
     server.resume();
     let reports = fleet::collect(children);
-    for report in &reports {
-        let paused = report.between(1_200, 2_000);
-        assert!(paused > 0, "no call while Redis was paused: {reports:?}");
-        assert!(
-            paused <= 13 + 11,
-            "more than its share while paused: {reports:?}"
-        );
-        assert!(
-            report.stats[3] >= 1 && report.stats[4] >= 1,
-            "fell back and rejoined: {reports:?}"
-        );
-    }
+    each_went_on_under_its_share(&reports, "paused");
+    each_fell_back_and_rejoined(&reports);
     // Redis kept its buckets: the fleet is on the limit again at once.
     let after = fleet_between(&reports, 2_500, 3_000);
     assert!(
@@ -344,13 +346,6 @@ fn the_local_share_follows_the_replicas_redis_has_seen() {
     fleet::at(start, 2_000);
     server.resume();
     let reports = fleet::collect(children);
-    for report in &reports {
-        let paused = report.between(1_200, 2_000);
-        assert!(paused > 0, "no call while Redis was paused: {reports:?}");
-        // A third of 40 a second (a whole one alone would admit up to 40 + 32).
-        assert!(
-            paused <= 13 + 11,
-            "more than a third while paused: {reports:?}"
-        );
-    }
+    // A third of 40 a second (a whole one alone would admit up to 40 + 32).
+    each_went_on_under_its_share(&reports, "paused");
 }

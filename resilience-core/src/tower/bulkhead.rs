@@ -1,6 +1,5 @@
 //! [`BulkheadLayer`]: `#[bulkhead]` for a `tower::Service`.
 
-use core::mem;
 use core::ops::Deref;
 use core::task::{Context, Poll};
 use std::sync::Arc;
@@ -122,8 +121,7 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let clone = self.inner.clone();
-        let service = mem::replace(&mut self.inner, clone);
+        let service = super::take_ready(&mut self.inner);
         let layer = self.layer.clone();
         Box::pin(async move {
             let pipeline = pipeline::<Result<S::Response, S::Error>>()

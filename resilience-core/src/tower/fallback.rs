@@ -1,6 +1,5 @@
 //! [`FallbackLayer`]: `#[fallback]` for a `tower::Service`.
 
-use core::mem;
 use core::task::{Context, Poll};
 use std::sync::Arc;
 
@@ -153,8 +152,7 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let clone = self.inner.clone();
-        let service = mem::replace(&mut self.inner, clone);
+        let service = super::take_ready(&mut self.inner);
         let shared = self.shared.clone();
         Box::pin(async move {
             let shared = &*shared;

@@ -112,8 +112,7 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         // The first copy takes the service made ready by `poll_ready` (as tower asks);
         // later ones make their own clone ready before calling it.
-        let clone = self.inner.clone();
-        let first = core::mem::replace(&mut self.inner, clone);
+        let first = super::take_ready(&mut self.inner);
         let spare = first.clone();
         let HedgeLayer { name, policy } = self.layer;
         Box::pin(async move {

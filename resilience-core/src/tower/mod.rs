@@ -87,6 +87,14 @@ pub use retry::{RetryLayer, RetryService};
 pub use stream::{StreamLayer, StreamService};
 pub use timeout::{TimeoutLayer, TimeoutService};
 
+/// The inner service to call now, a clone left in its place: the one `poll_ready` made
+/// ready is the one that takes the call (a fresh clone need not be ready), and the
+/// call's future owns it, so the service may be called again before the future ends.
+fn take_ready<S: Clone>(inner: &mut S) -> S {
+    let clone = inner.clone();
+    core::mem::replace(inner, clone)
+}
+
 /// tower's `BoxError`: the error type of most tower stacks.
 ///
 /// ```

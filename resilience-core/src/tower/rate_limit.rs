@@ -1,6 +1,5 @@
 //! [`RateLimitLayer`]: `#[rate_limit]` for a `tower::Service`.
 
-use core::mem;
 use core::ops::Deref;
 use core::task::{Context, Poll};
 use std::sync::Arc;
@@ -191,8 +190,7 @@ where
     }
 
     fn call(&mut self, request: Req) -> Self::Future {
-        let clone = self.inner.clone();
-        let service = mem::replace(&mut self.inner, clone);
+        let service = super::take_ready(&mut self.inner);
         let shared = self.shared.clone();
         let tokens = shared.tokens.tokens(&request);
         Box::pin(async move {

@@ -1,7 +1,6 @@
 //! [`RetryLayer`]: `#[retry]` for a `tower::Service`.
 
 use core::fmt::Debug;
-use core::mem;
 use core::ops::Deref;
 use core::task::{Context, Poll};
 use core::time::Duration;
@@ -211,8 +210,7 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         // tower's idiom: the service `poll_ready` readied goes with the call, a clone
         // stays for the next `poll_ready`.
-        let clone = self.inner.clone();
-        let service = mem::replace(&mut self.inner, clone);
+        let service = super::take_ready(&mut self.inner);
         let shared = self.shared.clone();
         Box::pin(async move {
             let shared = &*shared;
